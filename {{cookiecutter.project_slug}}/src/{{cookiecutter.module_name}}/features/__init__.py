@@ -1,0 +1,1 @@
+"""Feature construction, transformation and selection as one sklearn Pipeline."""

@@ -1,0 +1,1 @@
+"""Training, evaluation and safe persistence of the churn classifier."""

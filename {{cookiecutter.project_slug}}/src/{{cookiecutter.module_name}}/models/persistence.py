@@ -1,0 +1,69 @@
+"""Save and load models in safe formats only: skops for sklearn objects, state_dict for torch.
+
+Loading never unpickles arbitrary objects: skops refuses any type outside the
+allow-list below (this package, scikit-learn, NumPy, SciPy), so a tampered model
+file cannot run code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import skops.io as sio
+
+PACKAGE = __name__.split(".")[0]
+TRUSTED_MODULES = (PACKAGE, "sklearn", "numpy", "scipy", "collections")
+MODEL_FILE = "model.skops"
+WEIGHTS_FILE = "weights.pt"
+MANIFEST_FILE = "manifest.json"
+
+
+class UntrustedModelError(RuntimeError):
+    """The model file references types outside the allow-list."""
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def save_skops(obj: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sio.dump(obj, path)
+
+
+def load_skops(path: Path) -> Any:
+    """Load a skops file, trusting only types from the allow-listed modules."""
+    untrusted = sio.get_untrusted_types(file=path)
+    refused = [name for name in untrusted if name.split(".")[0] not in TRUSTED_MODULES]
+    if refused:
+        raise UntrustedModelError(f"{path} references types outside the allow-list: {refused}")
+    return sio.load(path, trusted=untrusted)
+
+
+def save_model(model: Any, directory: Path) -> None:
+    """Write the fitted pipeline (and torch weights, if any) with a checksum manifest."""
+    directory.mkdir(parents=True, exist_ok=True)
+    estimator = model.steps[-1][1]
+    files = [MODEL_FILE]
+    if hasattr(estimator, "save_weights"):
+        estimator.save_weights(directory / WEIGHTS_FILE)
+        files.append(WEIGHTS_FILE)
+    save_skops(model, directory / MODEL_FILE)
+    manifest = {"files": {name: _sha256(directory / name) for name in files}}
+    (directory / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
+def load_model(directory: Path) -> Any:
+    """Load a model folder written by save_model, after checking its checksums."""
+    manifest = json.loads((directory / MANIFEST_FILE).read_text(encoding="utf-8"))
+    for name, digest in manifest["files"].items():
+        if _sha256(directory / name) != digest:
+            raise UntrustedModelError(f"{directory / name} does not match its checksum in {MANIFEST_FILE}")
+    model = load_skops(directory / MODEL_FILE)
+    estimator = model.steps[-1][1]
+    if hasattr(estimator, "load_weights"):
+        estimator.load_weights(directory / WEIGHTS_FILE)
+    return model

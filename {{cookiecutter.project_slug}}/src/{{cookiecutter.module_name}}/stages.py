@@ -1,0 +1,130 @@
+"""The pipeline stages: each reads its inputs, calls the pure steps and writes its outputs.
+
+`python -m {{ cookiecutter.module_name }} <stage>` runs one stage; {% if cookiecutter.__dvc %}dvc.yaml wires them with their
+dependencies, parameters and outputs.{% else %}`python -m {{ cookiecutter.module_name }} pipeline` runs them in order.{% endif %}
+Heavy libraries are imported inside the stage that needs them: Great Expectations alone
+takes seconds to import, and every stage is a separate process.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from typing import Any
+
+import pandas as pd
+
+from . import config
+from .schema import FEATURES, LABEL, MODEL_INPUT, RAW_SOURCES
+
+log = logging.getLogger(__name__)
+
+
+class StageFailed(RuntimeError):
+    """A stage found a problem that must stop the pipeline; the message says what."""
+
+
+def run_ingest(params: dict[str, Any]) -> None:
+    """Aggregate the raw sources into one row per customer in data/interim."""
+    from .data.ingest import ingest
+
+    ingest(config.RAW_DIR, config.MODEL_INPUT_FILE, params["data"]["snapshot_date"])
+
+
+def run_validate(params: dict[str, Any]) -> None:
+    """Check every raw source and the model-input table against the data contract."""
+    from .data.ingest import read_sources
+    from .data.validate import failure_lines, render_report, summary, validate_frame
+
+    sources = read_sources(config.RAW_DIR)
+    results = [validate_frame(sources[table.name], table) for table in RAW_SOURCES]
+    bounds = params["validation"]
+    model_input = pd.read_parquet(config.MODEL_INPUT_FILE)
+    results.append(validate_frame(model_input, MODEL_INPUT, bounds["min_rows"], bounds["max_rows"]))
+    config.write_json(config.VALIDATION_JSON, summary(results))
+    config.VALIDATION_REPORT.write_text(render_report(results), encoding="utf-8")
+    problems = failure_lines(results)
+    if problems:
+        raise StageFailed(
+            f"data validation failed ({len(problems)} problem(s); report: {config.VALIDATION_REPORT}):\n  "
+            + "\n  ".join(problems)
+        )
+    log.info("all %d tables satisfy the data contract", len(results))
+
+
+def run_featurize(params: dict[str, Any]) -> None:
+    """Split off the holdout and fit the feature pipeline on the training split only."""
+    from .features.pipeline import build_feature_pipeline
+    from .features.split import split_holdout
+    from .models.persistence import save_skops
+
+    table = pd.read_parquet(config.MODEL_INPUT_FILE)
+    train, holdout = split_holdout(table, float(params["split"]["holdout_fraction"]), int(params["seed"]))
+    config.PROCESSED_DIR.mkdir(parents=True, exist_ok=True)
+    train.to_parquet(config.TRAIN_FILE, index=False)
+    holdout.to_parquet(config.HOLDOUT_FILE, index=False)
+    features = build_feature_pipeline(params).fit(train[FEATURES], train[LABEL])
+    save_skops(features, config.FEATURES_FILE)
+    selected = [str(name) for name in features.get_feature_names_out()]
+    config.write_json(config.SELECTED_FEATURES_FILE, {"selected": selected, "count": len(selected)})
+    log.info("train %d rows, holdout %d rows, %d features selected", len(train), len(holdout), len(selected))
+
+
+def run_train(params: dict[str, Any]) -> None:
+    """Fit the estimator on the training split and replace models/model in one step."""
+    from .models.persistence import load_skops, save_model
+{%- if cookiecutter.__mlflow %}
+    from .models.registry import log_training
+{%- endif %}
+    from .models.train import fit_model, training_environment
+
+    train = pd.read_parquet(config.TRAIN_FILE)
+    model = fit_model(load_skops(config.FEATURES_FILE), train, params)
+    staging = config.MODEL_DIR.with_name(config.MODEL_DIR.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    save_model(model, staging)
+    shutil.rmtree(config.MODEL_DIR, ignore_errors=True)
+    staging.rename(config.MODEL_DIR)
+    environment = training_environment(params, config.RAW_DIR)
+    config.write_json(config.TRAINING_INFO_FILE, environment)
+{%- if cookiecutter.__mlflow %}
+    log_training(params, environment)
+{%- endif %}
+    log.info("model saved to %s", config.MODEL_DIR)
+
+
+def run_evaluate(params: dict[str, Any]) -> None:
+    """Score the holdout, write metrics and plots, and fail when the quality gate is missed."""
+    from .models.evaluate import (
+        evaluate_model,
+        fairness_report,
+        feature_importance,
+        gate_failures,
+        predict_proba,
+        write_plots,
+    )
+    from .models.persistence import load_model
+{%- if cookiecutter.__mlflow %}
+    from .models.registry import log_evaluation
+{%- endif %}
+
+    holdout = pd.read_parquet(config.HOLDOUT_FILE)
+    model = load_model(config.MODEL_DIR)
+    settings = params["evaluate"]
+    proba = predict_proba(model, holdout)
+    metrics = evaluate_model(model, holdout, params, proba)
+    failures = gate_failures(metrics, params["gate"])
+    metrics["gate_passed"] = not failures
+    importance = feature_importance(
+        model, holdout, int(settings["permutation_repeats"]), int(settings["permutation_rows"]), int(params["seed"])
+    )
+    config.write_json(config.METRICS_FILE, metrics)
+    config.write_json(config.FAIRNESS_FILE, fairness_report(holdout, proba, params))
+    config.write_json(config.IMPORTANCE_FILE, importance)
+    write_plots(holdout[LABEL].to_numpy(), proba, float(settings["threshold"]), config.PLOTS_DIR)
+{%- if cookiecutter.__mlflow %}
+    log_evaluation(params, metrics, model, holdout, register=not failures)
+{%- endif %}
+    if failures:
+        raise StageFailed("quality gate failed:\n  " + "\n  ".join(failures))
+    log.info("quality gate passed: %s", {k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)})
