@@ -78,14 +78,17 @@ def fairness_metrics(
     }
 
 
-def feature_importance(model: Any, holdout: pd.DataFrame, repeats: int, rows: int, seed: int) -> dict[str, float]:
-    """Permutation importance (drop in ROC AUC) of each input column, largest first."""
+def feature_importance(model: Any, holdout: pd.DataFrame, repeats: int, rows: int, seed: int) -> list[dict[str, Any]]:
+    """Permutation importance (mean drop in ROC AUC) of each input column, largest first."""
     sample = holdout.sample(n=min(rows, len(holdout)), random_state=seed)
     result = permutation_importance(
         model, sample[FEATURES], sample[LABEL], scoring="roc_auc", n_repeats=repeats, random_state=seed
     )
-    ranked = sorted(zip(FEATURES, result.importances_mean, strict=True), key=lambda item: -item[1])
-    return {name: round(float(value), 6) for name, value in ranked}
+    ranked = sorted(zip(FEATURES, result.importances_mean, result.importances_std, strict=True), key=lambda r: -r[1])
+    return [
+        {"feature": name, "importance": round(float(mean), 6), "std": round(float(std), 6)}
+        for name, mean, std in ranked
+    ]
 
 
 def write_plots(y_true: np.ndarray, proba: np.ndarray, threshold: float, plots_dir: Path) -> None:

@@ -1,0 +1,43 @@
+"""Feature construction: ratios, interactions and group deviations."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.module_name }}.features.construct import GroupDeviation, InteractionFeatures, RatioFeatures
+
+
+@pytest.fixture
+def frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "region": ["north", "north", "south"],
+            "txn_total": [100.0, 300.0, 50.0],
+            "tenure_months": [9, 0, 4],
+            "age": [30, 40, 50],
+        }
+    )
+
+
+def test_ratio_adds_numerator_over_denominator_plus_one(frame: pd.DataFrame) -> None:
+    out = RatioFeatures(ratios=[("spend_rate", "txn_total", "tenure_months")]).fit_transform(frame)
+    assert out["spend_rate"].tolist() == pytest.approx([10.0, 300.0, 10.0])
+    assert list(out.columns[:4]) == list(frame.columns)
+
+
+def test_interaction_is_the_product(frame: pd.DataFrame) -> None:
+    out = InteractionFeatures(pairs=[("age", "tenure_months")]).fit_transform(frame)
+    assert out["age_x_tenure_months"].tolist() == [270.0, 0.0, 200.0]
+
+
+def test_group_deviation_uses_training_means_and_falls_back_for_unknown_groups(frame: pd.DataFrame) -> None:
+    step = GroupDeviation(group="region", columns=["txn_total"]).fit(frame)
+    out = step.transform(pd.DataFrame({"region": ["north", "east"], "txn_total": [250.0, 150.0]}))
+    # north mean = 200; "east" was never seen, so the overall mean (150) applies
+    assert out["txn_total_vs_region"].tolist() == pytest.approx([50.0, 0.0])
+
+
+def test_constructed_names_match_transform_output(frame: pd.DataFrame) -> None:
+    step = RatioFeatures(ratios=[("spend_rate", "txn_total", "tenure_months")]).fit(frame)
+    assert list(step.get_feature_names_out()) == list(step.transform(frame).columns)
