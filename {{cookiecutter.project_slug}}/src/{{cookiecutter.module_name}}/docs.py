@@ -22,9 +22,11 @@ Roles: `id` identifies a row (unique), `key` joins to customers, `feature` is a 
 def _allowed(column: Column) -> str:
     if column.allowed is not None:
         return ", ".join(f"`{value}`" for value in column.allowed)
-    low = "" if column.min is None else f"{column.min:g}"
-    high = "" if column.max is None else f"{column.max:g}"
-    return f"{low} .. {high}" if low or high else ""
+    if column.min is not None and column.max is not None:
+        return f"{column.min:g} .. {column.max:g}"
+    if column.min is not None:
+        return f">= {column.min:g}"
+    return "" if column.max is None else f"<= {column.max:g}"
 
 
 def render_table(table: Table) -> list[str]:

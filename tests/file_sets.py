@@ -1,0 +1,82 @@
+"""The exact files each kind of generated project contains (module name: customer_churn)."""
+
+from __future__ import annotations
+
+COMMON = {
+    ".cruft.json",
+    ".gitignore",
+    "LICENSE",
+    "Makefile",
+    "README.md",
+    "data/external/.gitkeep",
+    "data/interim/.gitkeep",
+    "data/processed/.gitkeep",
+    "data/raw/.gitkeep",
+    "docs/data_schema.md",
+    "docs/data_sources.md",
+    "docs/environment.md",
+    "docs/experiments.md",
+    "docs/index.md",
+    "docs/labeling.md",
+    "docs/model_card.md",
+    "docs/pseudocode.md",
+    "mkdocs.yml",
+    "models/.gitkeep",
+    "notebooks/README.md",
+    "params.yaml",
+    "pyproject.toml",
+    "reports/.gitkeep",
+    "src/customer_churn/__init__.py",
+    "src/customer_churn/__main__.py",
+    "src/customer_churn/cli.py",
+    "src/customer_churn/config.py",
+    "src/customer_churn/data/__init__.py",
+    "src/customer_churn/data/generate.py",
+    "src/customer_churn/data/ingest.py",
+    "src/customer_churn/data/validate.py",
+    "src/customer_churn/docs.py",
+    "src/customer_churn/features/__init__.py",
+    "src/customer_churn/features/construct.py",
+    "src/customer_churn/features/pipeline.py",
+    "src/customer_churn/features/split.py",
+    "src/customer_churn/models/__init__.py",
+    "src/customer_churn/models/estimators.py",
+    "src/customer_churn/models/evaluate.py",
+    "src/customer_churn/models/persistence.py",
+    "src/customer_churn/models/train.py",
+    "src/customer_churn/schema.py",
+    "src/customer_churn/stages.py",
+    "tests/conftest.py",
+    "tests/expectations/test_contract.py",
+    "tests/integration/conftest.py",
+    "tests/integration/test_pipeline.py",
+    "tests/smoke/test_model.py",
+    "tests/unit/test_construct.py",
+    "tests/unit/test_docs.py",
+    "tests/unit/test_evaluate.py",
+    "tests/unit/test_feature_pipeline.py",
+    "tests/unit/test_generate.py",
+    "tests/unit/test_ingest.py",
+}
+
+AUTOMATED_DEVELOPMENT = {
+    ".dvc/.gitignore",
+    ".dvc/config",
+    ".dvcignore",
+    "dvc.yaml",
+    "src/customer_churn/models/pyfunc.py",
+    "src/customer_churn/models/registry.py",
+    "tests/integration/test_registry.py",
+}
+
+PYTORCH = {"src/customer_churn/models/mlp.py"}
+
+BY_LEVEL = {
+    "1": COMMON,
+    "2": COMMON | AUTOMATED_DEVELOPMENT,
+    "3": COMMON | AUTOMATED_DEVELOPMENT,
+}
+
+
+def expected_files(level: str, framework: str) -> list[str]:
+    return sorted(BY_LEVEL[level] | (PYTORCH if framework == "pytorch" else set()))
