@@ -90,7 +90,10 @@ def init_git(project: Path) -> bool:
     ]
     for step in steps:
         if subprocess.run(step, cwd=project, capture_output=True, check=False).returncode != 0:
-            print(f"warning: '{' '.join(step[:2])} {step[-1]}' failed; the project is generated without git.", file=sys.stderr)
+            print(
+                f"warning: '{' '.join(step[:2])} {step[-1]}' failed; the project is generated without git.",
+                file=sys.stderr,
+            )
             return False
     return True
 

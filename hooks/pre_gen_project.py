@@ -62,13 +62,17 @@ def check_module_name(value: str) -> str | None:
     if not value.isidentifier() or not value.isascii():
         return f"module_name {value!r} is not a Python identifier: {accepted}."
     if value != value.lower():
-        return f"module_name {value!r} has upper case, which breaks imports on case-insensitive file systems: {accepted}."
+        return (
+            f"module_name {value!r} has upper case, which breaks imports on case-insensitive file systems: {accepted}."
+        )
     if value.startswith("_"):
         return f"module_name {value!r} starts with '_', which marks a private module: {accepted}."
     if keyword.iskeyword(value) or keyword.issoftkeyword(value):
         return f"module_name {value!r} is a Python keyword: {accepted}."
     if value in stdlib_modules():
         return f"module_name {value!r} shadows the standard-library module of that name: pick another name (e.g. {value}_model)."
+    if len(value) > SLUG_MAX:
+        return f"module_name {value!r} is {len(value)} characters long: use at most {SLUG_MAX}."
     if value in DEPENDENCY_MODULES:
         return f"module_name {value!r} shadows a dependency or folder of the generated project: pick another name (e.g. {value}_model)."
     return None
@@ -85,14 +89,13 @@ def check_slug(value: str) -> str | None:
 
 def check(answers: dict[str, str]) -> list[str]:
     """Return one message per invalid answer, in prompt order."""
-    problems = [
-        check_free_text(name, answers[name])
-        for name in ("project_name", "description", "author_name")
-    ]
+    problems = [check_free_text(name, answers[name]) for name in ("project_name", "description", "author_name")]
     problems.append(check_slug(answers["project_slug"]))
     problems.append(check_module_name(answers["module_name"]))
     if not EMAIL.fullmatch(answers["author_email"]):
-        problems.append(f"author_email {answers['author_email']!r} is not an e-mail address: use the form name@example.com.")
+        problems.append(
+            f"author_email {answers['author_email']!r} is not an e-mail address: use the form name@example.com."
+        )
     if not GITHUB_OWNER.fullmatch(answers["github_owner"]):
         problems.append(
             f"github_owner {answers['github_owner']!r} is not a GitHub user or organisation name: "

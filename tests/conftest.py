@@ -1,45 +1,16 @@
-"""Shared helpers for the template tests: the prompt matrix read from cookiecutter.json."""
+"""Fixtures for the template tests."""
 
 from __future__ import annotations
 
-import itertools
-import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-TEMPLATE = Path(__file__).resolve().parents[1]
-CONTEXT: dict[str, Any] = json.loads((TEMPLATE / "cookiecutter.json").read_text())
-CHOICES = {key: value for key, value in CONTEXT.items() if isinstance(value, list)}
-MATRIX_KEYS = ("maturity_level", "model_framework", "python_version")
-
-for variable, value in {
-    "DVC_NO_ANALYTICS": "1",
-    "GX_ANALYTICS_ENABLED": "false",
-    "MLFLOW_DISABLE_TELEMETRY": "true",
-    "DO_NOT_TRACK": "1",
-}.items():
-    os.environ.setdefault(variable, value)
-
-
-def matrix() -> list[dict[str, str]]:
-    """Every level x framework x Python version; the other choices are cycled through."""
-    combos = list(itertools.product(*(CHOICES[key] for key in MATRIX_KEYS)))
-    others = {key: values for key, values in CHOICES.items() if key not in MATRIX_KEYS}
-    return [
-        {**dict(zip(MATRIX_KEYS, combo, strict=True)), **{key: values[i % len(values)] for key, values in others.items()}}
-        for i, combo in enumerate(combos)
-    ]
-
-
-def matrix_id(answers: dict[str, str]) -> str:
-    return "-".join(f"{key}={value}" for key, value in answers.items())
+from helpers import Bake
 
 
 @pytest.fixture
-def bake(cookies: Any) -> Any:
+def bake(cookies: Any) -> Bake:
     """Bake with the given answers; fail the test with cookiecutter's error when baking fails."""
 
     def _bake(**answers: str) -> Path:

@@ -13,7 +13,12 @@ import pytest
 import skops.io as sio
 
 from {{ cookiecutter.module_name }}.features.pipeline import build_feature_pipeline
-from {{ cookiecutter.module_name }}.models.persistence import UntrustedModelError, load_model, load_skops, save_model
+from {{ cookiecutter.module_name }}.models.persistence import (
+    UntrustedModelError,
+    load_model,
+    load_skops,
+    save_model,
+)
 from {{ cookiecutter.module_name }}.models.train import fit_model
 from {{ cookiecutter.module_name }}.schema import FEATURES, LABEL
 

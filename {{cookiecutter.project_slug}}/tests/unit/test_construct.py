@@ -5,7 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.module_name }}.features.construct import GroupDeviation, InteractionFeatures, RatioFeatures
+from {{ cookiecutter.module_name }}.features.construct import (
+    GroupDeviation,
+    InteractionFeatures,
+    RatioFeatures,
+)
 
 
 @pytest.fixture

@@ -41,14 +41,16 @@ def test_one_hot_encoding_ignores_unknown_categories(model_input: pd.DataFrame, 
 
 @pytest.mark.parametrize("method", ["kbest", "rfe"])
 def test_selection_keeps_k_features(model_input: pd.DataFrame, params: dict[str, Any], method: str) -> None:
-    settings = {**params, "features": {**params["features"], "selection": method, "k": 7}}
+    features = {**params["features"], "selection": method, "k": 7}
+    settings = {**params, "features": features}
     out = build_feature_pipeline(settings).fit_transform(model_input[FEATURES], model_input[LABEL])
     assert out.shape == (len(model_input), 7)
 
 
 def test_unknown_selection_method_is_refused(params: dict[str, Any]) -> None:
+    features = {**params["features"], "selection": "magic"}
     with pytest.raises(ValueError, match=r"features\.selection"):
-        build_feature_pipeline({**params, "features": {**params["features"], "selection": "magic"}})
+        build_feature_pipeline({**params, "features": features})
 
 
 def test_pipeline_is_deterministic(model_input: pd.DataFrame, params: dict[str, Any]) -> None:

@@ -52,7 +52,8 @@ def save_model(model: Any, directory: Path) -> None:
         estimator.save_weights(directory / WEIGHTS_FILE)
         files.append(WEIGHTS_FILE)
     save_skops(model, directory / MODEL_FILE)
-    manifest = {"files": {name: _sha256(directory / name) for name in files}}
+    checksums = {name: _sha256(directory / name) for name in files}
+    manifest = {"files": checksums}
     (directory / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
 

@@ -1,0 +1,161 @@
+"""Baking: every prompt combination renders a clean, complete project."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from file_sets import expected_files
+from helpers import CHOICES, TEMPLATE, Bake, matrix, matrix_id
+
+JINJA = re.compile(r"\{\{|\}\}|\{%|%\}|\{#")
+# GitHub Actions expressions are the only double braces a generated file may hold
+ACTIONS_EXPRESSION = re.compile(r"\$\{\{ [^{}]+ \}\}")
+
+
+def project_files(project: Path) -> list[str]:
+    return sorted(
+        path.relative_to(project).as_posix()
+        for path in project.rglob("*")
+        if path.is_file() and ".git" not in path.relative_to(project).parts
+    )
+
+
+def ruff(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["ruff", *args], cwd=cwd, capture_output=True, text=True, check=False)
+
+
+@pytest.mark.parametrize("answers", matrix(), ids=matrix_id)
+def test_every_combination_bakes_into_a_clean_project(bake: Bake, answers: dict[str, str]) -> None:
+    project = bake(**answers)
+
+    for name in project_files(project):
+        text = (project / name).read_text(encoding="utf-8")
+        leftover = JINJA.findall(ACTIONS_EXPRESSION.sub("", text))
+        assert not leftover, f"{name} still holds template syntax {leftover[:3]}"
+        if name.endswith((".yaml", ".yml")) and name != "mkdocs.yml":
+            yaml.safe_load(text)
+        elif name.endswith(".toml"):
+            tomllib.loads(text)
+        elif name.endswith(".json"):
+            json.loads(text)
+        elif name.endswith(".py"):
+            compile(text, name, "exec")
+
+    check = ruff("check", "--no-cache", ".", cwd=project)
+    assert check.returncode == 0, check.stdout
+    formatted = ruff("format", "--no-cache", "--check", ".", cwd=project)
+    assert formatted.returncode == 0, formatted.stdout
+
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert pyproject["project"]["requires-python"] == f">={answers['python_version']}"
+    assert pyproject["tool"]["ruff"]["target-version"] == "py" + answers["python_version"].replace(".", "")
+
+
+@pytest.mark.parametrize("level", CHOICES["maturity_level"])
+@pytest.mark.parametrize("framework", CHOICES["model_framework"])
+def test_each_level_has_exactly_its_files(bake: Bake, level: str, framework: str) -> None:
+    project = bake(maturity_level=level, model_framework=framework)
+    assert project_files(project) == expected_files(level, framework)
+
+
+@pytest.mark.parametrize("level", CHOICES["maturity_level"])
+def test_dependencies_follow_the_level(bake: Bake, level: str) -> None:
+    project = bake(maturity_level=level)
+    dependencies = " ".join(tomllib.loads((project / "pyproject.toml").read_text())["project"]["dependencies"])
+    automated = level != "1"
+    assert ("dvc>=" in dependencies) is automated
+    assert ("mlflow>=" in dependencies) is automated
+    assert "torch" not in dependencies
+
+
+def test_pytorch_projects_depend_on_torch_and_default_to_the_mlp(bake: Bake) -> None:
+    project = bake(model_framework="pytorch")
+    assert any(
+        dep.startswith("torch")
+        for dep in tomllib.loads((project / "pyproject.toml").read_text())["project"]["dependencies"]
+    )
+    assert yaml.safe_load((project / "params.yaml").read_text())["model"]["estimator"] == "mlp"
+
+
+@pytest.mark.parametrize(
+    ("remote", "url"),
+    [("local", "../../customer-churn-dvc-storage"), ("s3", "s3://"), ("gcs", "gs://"), ("azure", "azure://")],
+)
+def test_dvc_remote_follows_the_answer(bake: Bake, remote: str, url: str) -> None:
+    config = (bake(maturity_level="2", dvc_remote=remote) / ".dvc/config").read_text()
+    assert f"url = {url}" in config
+    assert "remote = storage" in config
+
+
+@pytest.mark.parametrize("license_name", CHOICES["license"])
+def test_license_text_matches_the_choice(bake: Bake, license_name: str) -> None:
+    text = (bake(license=license_name) / "LICENSE").read_text()
+    expected = {
+        "MIT": "MIT License",
+        "Apache-2.0": "Apache License",
+        "BSD-3-Clause": "BSD 3-Clause License",
+        "Proprietary": "All rights reserved",
+    }
+    assert expected[license_name] in text
+    assert "Jane Doe" in text or license_name == "Apache-2.0"
+
+
+def test_answers_are_recorded_for_cruft(bake: Bake) -> None:
+    project = bake(project_name="Fraud Scores", maturity_level="2")
+    state = json.loads((project / ".cruft.json").read_text())
+    answers = state["context"]["cookiecutter"]
+    assert answers["project_slug"] == "fraud-scores"
+    assert answers["module_name"] == "fraud_scores"
+    assert answers["maturity_level"] == "2"
+    assert not [key for key in answers if key.startswith("__")], "derived flags must be recomputed on update"
+    assert Path(state["template"]).resolve() == TEMPLATE
+
+
+def test_project_is_a_git_repository_on_main_with_one_clean_commit(bake: Bake) -> None:
+    project = bake()
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=project, capture_output=True, text=True, check=True).stdout.strip()
+
+    assert git("branch", "--show-current") == "main"
+    assert len(git("log", "--oneline").splitlines()) == 1
+    assert git("status", "--porcelain") == ""
+    assert git("log", "-1", "--format=%an <%ae>") == "Jane Doe <jane.doe@example.com>"
+
+
+def test_long_names_still_give_lint_clean_code(bake: Bake) -> None:
+    name = "Quarterly Enterprise Customer Retention Forecast X"
+    project = bake(project_name=name, maturity_level="2", model_framework="pytorch")
+    assert project.name == "quarterly-enterprise-customer-retention-forecast-x"
+    assert ruff("check", "--no-cache", ".", cwd=project).returncode == 0
+    formatted = ruff("format", "--no-cache", "--check", ".", cwd=project)
+    assert formatted.returncode == 0, formatted.stdout
+
+
+def test_files_test_the_derived_flags_not_the_level_number() -> None:
+    offenders = [
+        path.relative_to(TEMPLATE).as_posix()
+        for path in (TEMPLATE / "{{cookiecutter.project_slug}}").rglob("*")
+        if path.is_file() and re.search(r"maturity_level\s*(==|!=|in\b|>|<)", path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+def test_hooks_are_valid_python_before_rendering() -> None:
+    for hook in (TEMPLATE / "hooks").glob("*.py"):
+        compile(hook.read_text(), hook.name, "exec")
+    assert ruff("check", "--no-cache", "hooks", cwd=TEMPLATE).returncode == 0
+
+
+def test_the_command_line_prints_the_next_two_commands(tmp_path: Path) -> None:
+    result = subprocess.run(
+        ["cookiecutter", "--no-input", "-o", str(tmp_path), str(TEMPLATE)], capture_output=True, text=True, check=True
+    )
+    assert "make setup" in result.stdout
+    assert "make pipeline" in result.stdout
