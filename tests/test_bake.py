@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -159,3 +160,10 @@ def test_the_command_line_prints_the_next_two_commands(tmp_path: Path) -> None:
     )
     assert "make setup" in result.stdout
     assert "make pipeline" in result.stdout
+
+
+def test_options_page_is_generated_from_the_prompts() -> None:
+    result = subprocess.run(
+        [sys.executable, "scripts/options_doc.py", "--check"], cwd=TEMPLATE, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
