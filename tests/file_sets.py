@@ -4,6 +4,8 @@ from __future__ import annotations
 
 COMMON = {
     ".cruft.json",
+    ".dockerignore",
+    "Dockerfile",
     ".gitignore",
     "LICENSE",
     "Makefile",
@@ -45,6 +47,17 @@ COMMON = {
     "src/customer_churn/models/persistence.py",
     "src/customer_churn/models/train.py",
     "src/customer_churn/schema.py",
+    "src/customer_churn/serving/__init__.py",
+    "src/customer_churn/serving/app.py",
+    "src/customer_churn/serving/batching.py",
+    "src/customer_churn/serving/compiled.py",
+    "src/customer_churn/serving/contract.py",
+    "src/customer_churn/serving/guard.py",
+    "src/customer_churn/serving/metrics.py",
+    "src/customer_churn/serving/model_store.py",
+    "src/customer_churn/serving/oip.py",
+    "src/customer_churn/serving/service.py",
+    "src/customer_churn/serving/settings.py",
     "src/customer_churn/stages.py",
     "tests/conftest.py",
     "tests/expectations/test_contract.py",
@@ -66,6 +79,8 @@ AUTOMATED_DEVELOPMENT = {
     "dvc.yaml",
     "src/customer_churn/models/pyfunc.py",
     "src/customer_churn/models/registry.py",
+    "src/customer_churn/serving/prediction_log.py",
+    "src/customer_churn/serving/strategies.py",
     "tests/integration/test_registry.py",
 }
 

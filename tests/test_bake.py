@@ -68,11 +68,17 @@ def test_each_level_has_exactly_its_files(bake: Bake, level: str, framework: str
 @pytest.mark.parametrize("level", CHOICES["maturity_level"])
 def test_dependencies_follow_the_level(bake: Bake, level: str) -> None:
     project = bake(maturity_level=level)
-    dependencies = " ".join(tomllib.loads((project / "pyproject.toml").read_text())["project"]["dependencies"])
+    project_table = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    runtime = " ".join(project_table["dependencies"])
+    pipeline = " ".join(project_table["optional-dependencies"]["pipeline"])
     automated = level != "1"
-    assert ("dvc>=" in dependencies) is automated
-    assert ("mlflow>=" in dependencies) is automated
-    assert "torch" not in dependencies
+    assert ("dvc>=" in pipeline) is automated
+    assert ("mlflow>=" in pipeline) is automated
+    assert "great-expectations" in pipeline
+    assert "fastapi" in runtime
+    assert not {"dvc", "mlflow", "great-expectations", "torch"} & {
+        dep.split(">")[0] for dep in project_table["dependencies"]
+    }
 
 
 def test_pytorch_projects_depend_on_torch_and_default_to_the_mlp(bake: Bake) -> None:

@@ -96,6 +96,15 @@ def test_generated_project_passes_its_tests_and_runs_its_pipeline(project: Path)
         second = run(["dvc", "repro"], project)
         assert "Data and pipelines are up to date" in second.stdout
         assert "Running stage" not in second.stdout
+        params = yaml.safe_load((project / "params.yaml").read_text())
+        params["evaluate"]["permutation_repeats"] += 1
+        (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+        rerun = run(["dvc", "repro"], project).stdout
+        assert "Running stage 'evaluate'" in rerun
+        assert not [
+            stage for stage in ("ingest", "validate", "featurize", "train") if f"Running stage '{stage}'" in rerun
+        ]
+        assert "reports/metrics.json" in run(["dvc", "metrics", "diff", "--all"], project).stdout
         run(["dvc", "push"], project)
         model = project / "models/model/model.skops"
         expected = model.read_bytes()

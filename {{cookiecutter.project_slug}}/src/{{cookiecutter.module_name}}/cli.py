@@ -12,6 +12,7 @@ from typing import Any
 from . import config, stages
 from .data.generate import DriftKnobs, generate, write_sources
 from .docs import SCHEMA_DOC, render_schema_doc
+from .serving.settings import DEFAULT_MODEL_URI
 
 log = logging.getLogger("{{ cookiecutter.module_name }}")
 
@@ -47,6 +48,26 @@ def cmd_docs(args: argparse.Namespace, params: dict[str, Any]) -> None:
     log.info("wrote %s", SCHEMA_DOC)
 
 
+def cmd_serve(args: argparse.Namespace, params: dict[str, Any]) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "{{ cookiecutter.module_name }}.serving.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        access_log=args.access_log,
+        timeout_graceful_shutdown=30,
+    )
+
+
+def cmd_export(args: argparse.Namespace, params: dict[str, Any]) -> None:
+    from .serving.model_store import export_model
+
+    version = export_model(args.model_uri, args.output)
+    log.info("exported model version %s from %s to %s", version, args.model_uri, args.output)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="{{ cookiecutter.module_name }}", description=__doc__)
     parser.add_argument("--params", type=Path, default=config.PARAMS_FILE, help="parameter file (default: params.yaml)")
@@ -62,6 +83,17 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=(stage.__doc__ or name).splitlines()[0].rstrip("."))
         sub.set_defaults(handler=lambda args, params, stage=stage: stage(params))
     commands.add_parser("pipeline", help="run every stage in order").set_defaults(handler=cmd_pipeline)
+    serve = commands.add_parser("serve", help="run the prediction service (settings from environment variables)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--access-log", action="store_true", help="log every request (slower)")
+    serve.set_defaults(handler=cmd_serve)
+    export = commands.add_parser("export", help="copy the served model into a folder for the container image")
+    export.add_argument(
+        "--model-uri", default=DEFAULT_MODEL_URI, help=f"model to export (default: {DEFAULT_MODEL_URI})"
+    )
+    export.add_argument("--output", type=Path, default=Path("build/model"))
+    export.set_defaults(handler=cmd_export)
     docs = commands.add_parser("docs", help="regenerate docs/data_schema.md from the data contract")
     docs.set_defaults(handler=cmd_docs)
     return parser

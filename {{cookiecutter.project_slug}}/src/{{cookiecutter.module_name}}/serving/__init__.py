@@ -1,0 +1,1 @@
+"""The prediction service: FastAPI app, model loading, batching, deployment strategies, metrics."""

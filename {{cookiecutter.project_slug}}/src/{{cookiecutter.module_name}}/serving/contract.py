@@ -1,0 +1,63 @@
+"""Request and response models, derived from the data contract in schema.py.
+
+Each model-input feature (and the customer id) becomes a typed, bounded field, so the
+service refuses exactly what validation would refuse, with the field named in the error.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from ..schema import ID, MODEL_INPUT, Column
+
+PYTHON_TYPES: dict[str, Any] = {"int": int, "float": float}
+
+
+def _field(column: Column) -> tuple[Any, Any]:
+    """A pydantic field with the column's type, bounds or allowed values."""
+    if column.allowed is not None:
+        annotation: Any = Literal[column.allowed]
+    else:
+        bounds = Field(ge=column.min, le=column.max, allow_inf_nan=False if column.dtype == "float" else None)
+        annotation = Annotated[PYTHON_TYPES[column.dtype], bounds]
+    return annotation, Field(description=column.description)
+
+
+RECORD_COLUMNS = [column for column in MODEL_INPUT.columns if column.role in ("id", "feature")]
+
+Record = create_model(
+    "Record",
+    __config__=ConfigDict(extra="forbid"),
+    **{column.name: _field(column) for column in RECORD_COLUMNS},
+)
+
+
+class PredictRequest(BaseModel):
+    """A batch of customers to score."""
+
+    model_config = ConfigDict(extra="forbid")
+    records: list[Record] = Field(min_length=1)  # type: ignore[valid-type]
+
+
+class Prediction(BaseModel):
+    label: int
+    probability: float
+
+
+class PredictResponse(BaseModel):
+    predictions: list[Prediction]
+    model_version: str
+    request_id: str
+
+
+class FeedbackRequest(BaseModel):
+    """Ground truth for an earlier prediction, one label per record, in request order."""
+
+    model_config = ConfigDict(extra="forbid")
+    request_id: str = Field(min_length=1, max_length=64)
+    labels: list[Literal[0, 1]] = Field(min_length=1)
+
+
+ROUTING_KEY = ID

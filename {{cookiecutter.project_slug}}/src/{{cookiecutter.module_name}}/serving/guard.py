@@ -1,0 +1,115 @@
+"""ASGI middleware in front of every route: request ids, size and content-type limits, metrics.
+
+Written as plain ASGI (no per-request objects) because it runs on every request, and so
+that an oversized body is refused while it streams in, before it is parsed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from .metrics import ServiceMetrics
+
+JSON_BODY_PATHS = ("/predict", "/feedback", "/v2/models/")
+Scope = dict[str, Any]
+
+
+async def send_json(send: Any, status: int, payload: dict[str, Any], request_id: str) -> None:
+    body = json.dumps(payload).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers.append((b"x-request-id", request_id.encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class Guard:
+    """Assign a request id, refuse wrong content types (415) and large bodies (413), record metrics."""
+
+    def __init__(self, app: Any, metrics: ServiceMetrics, max_body_bytes: int, version: Any) -> None:
+        self.app, self.metrics, self.max_body_bytes, self.version = app, metrics, max_body_bytes, version
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = dict(scope["headers"])
+        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = {"code": 500}
+
+        async def send_with_id(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            refusal = self._refusal(scope, headers)
+            if refusal is None and self._has_json_body(scope):
+                body = await self._read_body(receive)
+                if body is None:
+                    refusal = 413, f"request body is larger than {self.max_body_bytes} bytes"
+                else:
+                    receive = self._replay(body, receive)
+            if refusal is not None:
+                status["code"] = refusal[0]
+                await send_json(send, refusal[0], {"detail": refusal[1], "request_id": request_id}, request_id)
+                return
+            await self.app(scope, receive, send_with_id)
+        finally:
+            route = scope.get("route")
+            endpoint = getattr(route, "path", "unmatched")
+            version = scope["state"].get("model_version") or self.version()
+            labels = (endpoint, str(status["code"]), version)
+            self.metrics.requests.labels(*labels).inc()
+            self.metrics.latency.labels(*labels).observe(time.perf_counter() - started)
+
+    @staticmethod
+    def _has_json_body(scope: Scope) -> bool:
+        return scope["method"] == "POST" and scope["path"].startswith(JSON_BODY_PATHS)
+
+    def _refusal(self, scope: Scope, headers: dict[bytes, bytes]) -> tuple[int, str] | None:
+        if not self._has_json_body(scope):
+            return None
+        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        # Open Inference Protocol clients may omit the header; anything else must be JSON
+        implicit = not content_type and scope["path"].startswith("/v2/")
+        if content_type != b"application/json" and not implicit:
+            return 415, "send the body as application/json"
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+            return 413, f"request body is larger than {self.max_body_bytes} bytes"
+        return None
+
+    async def _read_body(self, receive: Any) -> bytes | None:
+        """The whole body, or None as soon as it passes the limit (a chunked body cannot sneak past)."""
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return None
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        return b"".join(chunks)
+
+    @staticmethod
+    def _replay(body: bytes, receive: Any) -> Any:
+        sent = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return replay

@@ -1,0 +1,41 @@
+"""Prometheus metrics of the service: traffic, latency, predictions, shadow and log health."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, generate_latest
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+PROBABILITY_BUCKETS = tuple(round(0.1 * step, 1) for step in range(1, 11))
+
+
+class ServiceMetrics:
+    """One registry per app, so tests and several apps in one process never collide."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)  # CPU seconds, resident memory, open files
+        labels = ("endpoint", "status", "model_version")
+        self.requests = Counter("http_requests", "HTTP requests answered", labels, registry=self.registry)
+        self.latency = Histogram(
+            "http_request_duration_seconds", "Time to answer", labels, buckets=LATENCY_BUCKETS, registry=self.registry
+        )
+        self.probability = Histogram(
+            "prediction_probability",
+            "Predicted churn probability",
+            ("model_version",),
+            buckets=PROBABILITY_BUCKETS,
+            registry=self.registry,
+        )
+        self.predictions = Counter("predictions", "Records scored", ("model_version", "role"), registry=self.registry)
+        self.model_info = Gauge(
+            "model_info", "Loaded models (1 per role)", ("model_version", "role"), registry=self.registry
+        )
+        self.shadow_disagreements = Counter(
+            "shadow_disagreements", "Records where the shadow's label differs", registry=self.registry
+        )
+        self.shadow_dropped = Counter("shadow_dropped", "Shadow copies dropped: queue full", registry=self.registry)
+        self.shadow_errors = Counter("shadow_errors", "Shadow scoring failures", registry=self.registry)
+        self.log_dropped = Counter("prediction_log_dropped", "Log entries dropped: queue full", registry=self.registry)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,96 @@
+"""Load the served model once, from a model folder or{% if cookiecutter.__mlflow %} the MLflow registry{% else %} an exported copy{% endif %}, in safe formats only."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+{%- if cookiecutter.__mlflow %}
+import tempfile
+{%- endif %}
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..models.persistence import MANIFEST_FILE, load_model
+from ..schema import FEATURES
+from .compiled import CompiledModel, NotCompilable
+
+log = logging.getLogger(__name__)
+
+VERSION_KEY = "version"
+
+
+@dataclass
+class ServedModel:
+    """A loaded model, the version string every response carries, and its fastest proven scorer."""
+
+    version: str
+    model: Any
+    compiled: CompiledModel | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            self.compiled = CompiledModel(self.model)
+        except NotCompilable as reason:
+            log.warning("serving through the sklearn pipeline (slower): %s", reason)
+
+    def score(self, records: list[dict[str, Any]]) -> np.ndarray:
+        """Churn probability of each record (a dict with at least the feature columns)."""
+        if self.compiled is not None:
+            return self.compiled.predict_proba(records)
+        frame = pd.DataFrame.from_records(records, columns=FEATURES)
+        return self.model.predict_proba(frame)[:, 1]
+
+
+def folder_version(folder: Path) -> str:
+    """The version recorded at export, else a short content hash of the model files."""
+    manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+    if VERSION_KEY in manifest:
+        return str(manifest[VERSION_KEY])
+    digest = "".join(sorted(manifest["files"].values()))
+    return f"local-{digest[:12]}"
+
+
+def load_served_model(uri: str) -> ServedModel:
+    """`uri` is a model folder{% if cookiecutter.__mlflow %} or `models:/<name>@<alias>` in the MLflow registry{% endif %}."""
+{%- if cookiecutter.__mlflow %}
+    if uri.startswith("models:/"):
+        from ..models.registry import download_registered
+
+        folder, version = download_registered(uri, Path(tempfile.mkdtemp(prefix="served-model-")))
+        return ServedModel(version=version, model=load_model(folder))
+{%- endif %}
+    folder = Path(uri)
+    return ServedModel(version=folder_version(folder), model=load_model(folder))
+
+
+def _copy_loadable(folder: Path, output: Path) -> None:
+    load_model(folder)  # refuse to export anything that would not load
+    shutil.rmtree(output, ignore_errors=True)
+    shutil.copytree(folder, output)
+
+
+def export_model(uri: str, output: Path) -> str:
+    """Copy the model behind `uri` into `output` with its version in the manifest (what the image ships)."""
+    version = None
+{%- if cookiecutter.__mlflow %}
+    if uri.startswith("models:/"):
+        from ..models.registry import download_registered
+
+        with tempfile.TemporaryDirectory() as scratch:
+            folder, version = download_registered(uri, Path(scratch))
+            _copy_loadable(folder, output)
+    else:
+        _copy_loadable(Path(uri), output)
+{%- else %}
+    _copy_loadable(Path(uri), output)
+{%- endif %}
+    version = version or folder_version(output)
+    manifest = json.loads((output / MANIFEST_FILE).read_text(encoding="utf-8"))
+    manifest[VERSION_KEY] = version
+    (output / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return version

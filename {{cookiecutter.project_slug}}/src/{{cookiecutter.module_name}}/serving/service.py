@@ -1,0 +1,166 @@
+"""The service's state: loaded models, their batchers{% if cookiecutter.__mlflow %}, the strategy, the prediction log{% endif %}.
+
+Kept apart from the HTTP layer so the same object serves /predict and the Open Inference
+Protocol endpoints, and tests can drive it directly.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .batching import MicroBatcher
+from .contract import ROUTING_KEY
+from .metrics import ServiceMetrics
+from .model_store import ServedModel, load_served_model
+{%- if cookiecutter.__mlflow %}
+from .prediction_log import PredictionLog
+{%- endif %}
+from .settings import Settings
+{%- if cookiecutter.__mlflow %}
+from .strategies import Shadow, routes_to_candidate
+{%- endif %}
+
+log = logging.getLogger(__name__)
+
+PRIMARY, CANDIDATE = "primary", "candidate"
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One answered request."""
+
+    request_id: str
+    model_version: str
+    role: str
+    probabilities: np.ndarray
+    labels: np.ndarray
+
+
+class NotReady(RuntimeError):
+    """No model is loaded (yet): the service answers 503."""
+
+
+class Service:
+    """Loads the models once, then scores records through the configured strategy."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.metrics = ServiceMetrics()
+        self.models: dict[str, ServedModel] = {}
+        self.batchers: dict[str, MicroBatcher] = {}
+        self.load_error: str | None = None
+{%- if cookiecutter.__mlflow %}
+        self.log: PredictionLog | None = None
+        self.shadow: Shadow | None = None
+{%- endif %}
+
+    @property
+    def ready(self) -> bool:
+        return PRIMARY in self.models and self.load_error is None
+
+    @property
+    def version(self) -> str:
+        return self.models[PRIMARY].version if PRIMARY in self.models else "none"
+
+    def _add_model(self, role: str, uri: str) -> None:
+        model = load_served_model(uri)
+        self.models[role] = model
+        self.batchers[role] = MicroBatcher(model.score, self.settings.batch_max_rows)
+        self.metrics.model_info.labels(model.version, role).set(1)
+        log.info("%s model %s loaded from %s", role, model.version, uri)
+
+    async def start(self) -> None:
+        """Load the models; a failure leaves the service live but not ready, with the reason logged."""
+        try:
+            self._add_model(PRIMARY, self.settings.model_uri)
+{%- if cookiecutter.__mlflow %}
+            if self.settings.candidate_uri and self.settings.strategy != "basic":
+                self._add_model(CANDIDATE, self.settings.candidate_uri)
+{%- endif %}
+        except Exception as error:  # any load failure must keep the process up to report it
+            self.load_error = f"{type(error).__name__}: {error}"
+            log.exception("model could not be loaded; /health/ready answers 503")
+            return
+{%- if cookiecutter.__mlflow %}
+        if self.settings.prediction_log is not None:
+            self.log = PredictionLog(self.settings.prediction_log, on_drop=self.metrics.log_dropped.inc)
+        if self.settings.strategy == "shadow":
+            self.shadow = Shadow(
+                self.models[CANDIDATE],
+                self.settings.shadow_queue_size,
+                on_result=self._record_shadow,
+                on_drop=self.metrics.shadow_dropped.inc,
+                on_error=self.metrics.shadow_errors.inc,
+            )
+            self.shadow.start()
+{%- endif %}
+        gc.freeze()  # the loaded model is long-lived: keep it out of every later collection
+
+    async def stop(self) -> None:
+        """Finish what is queued: batches, {% if cookiecutter.__mlflow %}shadow copies and log writes{% else %}then release the scoring threads{% endif %}."""
+{%- if cookiecutter.__mlflow %}
+        if self.shadow is not None:
+            await self.shadow.stop()
+{%- endif %}
+        for batcher in self.batchers.values():
+            batcher.close()
+{%- if cookiecutter.__mlflow %}
+        if self.log is not None:
+            self.log.close()
+{%- endif %}
+
+    def route(self, key: Any) -> str:
+        """Which model answers a request whose first record has this routing key."""
+{%- if cookiecutter.__mlflow %}
+        if self.settings.strategy == "canary" and routes_to_candidate(key, self.settings.canary_weight):
+            return CANDIDATE
+{%- endif %}
+        return PRIMARY
+
+    async def predict(self, records: list[dict[str, Any]], request_id: str | None = None) -> Scored:
+        """Score records with the routed model; log them and feed the shadow off the response path."""
+        if not self.ready:
+            raise NotReady(self.load_error or "model not loaded")
+        role = self.route(records[0].get(ROUTING_KEY))
+        model = self.models[role]
+        probabilities = await self.batchers[role].score(records)
+        labels = (probabilities >= self.settings.decision_threshold).astype(int)
+        scored = Scored(request_id or uuid.uuid4().hex, model.version, role, probabilities, labels)
+        self.metrics.predictions.labels(model.version, role).inc(len(records))
+        histogram = self.metrics.probability.labels(model.version)
+        for probability in probabilities:
+            histogram.observe(probability)
+{%- if cookiecutter.__mlflow %}
+        if self.log is not None:
+            self.log.record_predictions(
+                scored.request_id, model.version, role, records, probabilities.tolist(), labels.tolist(), ROUTING_KEY
+            )
+        if self.shadow is not None:
+            self.shadow.offer(scored.request_id, records, probabilities)
+{%- endif %}
+        return scored
+{%- if cookiecutter.__mlflow %}
+
+    def _record_shadow(
+        self, request_id: str, records: list[dict[str, Any]], primary: np.ndarray, shadow: np.ndarray
+    ) -> None:
+        threshold = self.settings.decision_threshold
+        disagreements = int(((primary >= threshold) != (shadow >= threshold)).sum())
+        self.metrics.shadow_disagreements.inc(disagreements)
+        self.metrics.predictions.labels(self.models[CANDIDATE].version, "shadow").inc(len(records))
+        if self.log is not None:
+            labels = (shadow >= threshold).astype(int).tolist()
+            version = self.models[CANDIDATE].version
+            self.log.record_predictions(request_id, version, "shadow", records, shadow.tolist(), labels, ROUTING_KEY)
+
+    def record_feedback(self, request_id: str, labels: list[int]) -> None:
+        if self.log is None:
+            raise NotReady("no prediction log is configured (PREDICTION_LOG)")
+        self.log.record_feedback(request_id, labels)
+{%- endif %}

@@ -1,0 +1,57 @@
+"""Service configuration from environment variables: one image, behaviour chosen at deploy time."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+STRATEGIES = ("basic",{% if cookiecutter.__mlflow %} "shadow", "canary"{% endif %})
+DEFAULT_MODEL_URI = "{% if cookiecutter.__mlflow %}models:/{{ cookiecutter.module_name }}@champion{% else %}models/model{% endif %}"
+
+
+class SettingsError(ValueError):
+    """A setting has a value the service cannot run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the service; `from_env` documents the variable behind each."""
+
+    model_uri: str = DEFAULT_MODEL_URI
+    candidate_uri: str | None = None
+    strategy: str = "basic"
+    canary_weight: float = 0.1
+    max_body_bytes: int = 1024 * 1024
+    max_rows: int = 1000
+    decision_threshold: float = 0.5
+    batch_max_rows: int = 4096
+    shadow_queue_size: int = 1000
+    prediction_log: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise SettingsError(f"SERVING_STRATEGY must be one of {', '.join(STRATEGIES)}, not {self.strategy!r}")
+        if self.strategy != "basic" and not self.candidate_uri:
+            raise SettingsError(f"SERVING_STRATEGY={self.strategy} needs CANDIDATE_MODEL_URI")
+        if not 0.0 <= self.canary_weight <= 1.0:
+            raise SettingsError(f"CANARY_WEIGHT must be between 0 and 1, not {self.canary_weight}")
+        if self.max_body_bytes <= 0 or self.max_rows <= 0:
+            raise SettingsError("MAX_BODY_BYTES and MAX_ROWS must be positive")
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        log = env.get("PREDICTION_LOG", "{% if cookiecutter.__mlflow %}reports/predictions.db{% endif %}")
+        return cls(
+            model_uri=env.get("MODEL_URI", DEFAULT_MODEL_URI),
+            candidate_uri=env.get("CANDIDATE_MODEL_URI") or None,
+            strategy=env.get("SERVING_STRATEGY", "basic"),
+            canary_weight=float(env.get("CANARY_WEIGHT", "0.1")),
+            max_body_bytes=int(env.get("MAX_BODY_BYTES", str(1024 * 1024))),
+            max_rows=int(env.get("MAX_ROWS", "1000")),
+            decision_threshold=float(env.get("DECISION_THRESHOLD", "0.5")),
+            batch_max_rows=int(env.get("BATCH_MAX_ROWS", "4096")),
+            shadow_queue_size=int(env.get("SHADOW_QUEUE_SIZE", "1000")),
+            prediction_log=Path(log) if log else None,
+        )
