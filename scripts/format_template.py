@@ -34,7 +34,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         config = ruff_config(Path(folder))
         skipped = []
-        for path in sorted(TEMPLATE.rglob("*.py")):
+        for path in sorted(TEMPLATE.rglob("*")):
+            if not path.name.replace("{% endif %}", "").endswith(".py"):
+                continue
             text = path.read_text()
             if "{%" in text or "{{" in text.replace(MODULE, ""):
                 skipped.append(path.relative_to(TEMPLATE))

@@ -50,6 +50,8 @@ class Guard:
 
         try:
             refusal = self._refusal(scope, headers)
+            if refusal is None and self._has_json_body(scope) and b"content-type" not in headers:
+                scope["headers"] = [*scope["headers"], (b"content-type", b"application/json")]
             if refusal is None and self._has_json_body(scope):
                 body = await self._read_body(receive)
                 if body is None:

@@ -1,0 +1,167 @@
+"""The HTTP contract of the prediction service: answers, errors, health and metrics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from {{ cookiecutter.module_name }}.models.persistence import load_model
+from {{ cookiecutter.module_name }}.schema import FEATURES
+
+from .conftest import ClientFactory
+
+
+def test_prediction_has_label_probability_version_and_request_id(
+    client: TestClient, records: list[dict[str, Any]]
+) -> None:
+    response = client.post("/predict", json={"records": records[:1]})
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"predictions", "model_version", "request_id"}
+    (prediction,) = body["predictions"]
+    assert prediction["label"] in (0, 1)
+    assert 0.0 <= prediction["probability"] <= 1.0
+    assert body["model_version"].startswith("local-")
+    assert response.headers["x-request-id"] == body["request_id"]
+
+
+def test_service_applies_exactly_what_training_applied(
+    client: TestClient, records: list[dict[str, Any]], model_dir: Path
+) -> None:
+    body = client.post("/predict", json={"records": records}).json()
+    expected = load_model(model_dir).predict_proba(pd.DataFrame.from_records(records, columns=FEATURES))[:, 1]
+    served = np.array([prediction["probability"] for prediction in body["predictions"]])
+    assert np.allclose(served, expected, rtol=0, atol=1e-9)
+    assert [p["label"] for p in body["predictions"]] == (expected >= 0.5).astype(int).tolist()
+
+
+def test_a_given_request_id_is_kept(client: TestClient, records: list[dict[str, Any]]) -> None:
+    response = client.post("/predict", json={"records": records[:1]}, headers={"X-Request-ID": "abc-123"})
+    assert response.json()["request_id"] == "abc-123"
+
+
+def test_invalid_field_gets_422_naming_the_field_without_echoing_the_input(
+    client: TestClient, records: list[dict[str, Any]]
+) -> None:
+    record = {**records[0], "age": 400, "region": "SECRET-REGION-VALUE"}
+    response = client.post("/predict", json={"records": [records[1], record]})
+    assert response.status_code == 422
+    fields = {error["field"]: error["reason"] for error in response.json()["detail"]}
+    assert set(fields) == {"records.1.age", "records.1.region"}
+    assert "less than or equal to 100" in fields["records.1.age"]
+    assert "SECRET-REGION-VALUE" not in response.text
+    assert "Traceback" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"records": []}, "records"),
+        ({}, "records"),
+        ({"rows": []}, "rows"),
+        ({"records": [{"customer_id": 1}]}, "records.0.age"),
+        ({"records": "all"}, "records"),
+    ],
+)
+def test_malformed_payloads_get_422(client: TestClient, payload: dict[str, Any], field: str) -> None:
+    response = client.post("/predict", json=payload)
+    assert response.status_code == 422
+    assert field in {error["field"] for error in response.json()["detail"]}
+
+
+def test_unknown_field_is_refused(client: TestClient, records: list[dict[str, Any]]) -> None:
+    response = client.post("/predict", json={"records": [{**records[0], "gender": "female"}]})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "records.0.gender"
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"", b"[1, 2", b'{"records": [{"age": NaN}]}'])
+def test_broken_json_gets_422(client: TestClient, body: bytes) -> None:
+    response = client.post("/predict", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+
+
+def test_wrong_content_type_gets_415(client: TestClient, records: list[dict[str, Any]]) -> None:
+    response = client.post(
+        "/predict", content=json.dumps({"records": records[:1]}), headers={"content-type": "text/plain"}
+    )
+    assert response.status_code == 415
+
+
+def test_body_over_the_limit_gets_413(make_client: ClientFactory, records: list[dict[str, Any]]) -> None:
+    client = make_client(max_body_bytes=2_000)
+    response = client.post("/predict", json={"records": records[:50]})
+    assert response.status_code == 413
+    assert "2000 bytes" in response.json()["detail"]
+
+
+def test_chunked_body_over_the_limit_gets_413(make_client: ClientFactory, records: list[dict[str, Any]]) -> None:
+    client = make_client(max_body_bytes=2_000)
+    payload = json.dumps({"records": records[:50]}).encode()
+    chunks = (payload[i : i + 500] for i in range(0, len(payload), 500))
+    response = client.post("/predict", content=chunks, headers={"content-type": "application/json"})
+    assert response.status_code == 413
+
+
+def test_batch_over_the_row_limit_gets_413(make_client: ClientFactory, records: list[dict[str, Any]]) -> None:
+    response = make_client(max_rows=5).post("/predict", json={"records": records[:6]})
+    assert response.status_code == 413
+    assert "limit of 5" in response.json()["detail"]
+
+
+def test_model_failure_gets_a_generic_500_with_the_request_id(
+    client: TestClient, records: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = client.app.state.service
+
+    def explode(rows: list[dict[str, Any]]) -> np.ndarray:
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(service.batchers["primary"], "_score", explode)
+    response = client.post("/predict", json={"records": records[:1]}, headers={"X-Request-ID": "req-500"})
+    assert response.status_code == 500
+    assert response.json()["request_id"] == "req-500"
+    assert "secret internal detail" not in response.text
+    assert "Traceback" not in response.text
+
+
+def test_without_a_model_the_service_is_live_but_not_ready(
+    make_client: ClientFactory, records: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    client = make_client(model_uri=str(tmp_path / "missing"))
+    assert client.get("/health/live").status_code == 200
+    assert client.get("/health/ready").status_code == 503
+    assert client.post("/predict", json={"records": records[:1]}).status_code == 503
+
+
+def test_health_endpoints(client: TestClient) -> None:
+    assert client.get("/health/live").json() == {"status": "live"}
+    ready = client.get("/health/ready").json()
+    assert ready["status"] == "ready"
+    assert ready["model_version"].startswith("local-")
+
+
+def test_metrics_count_requests_latency_and_probabilities(client: TestClient, records: list[dict[str, Any]]) -> None:
+    version = client.get("/health/ready").json()["model_version"]
+    client.post("/predict", json={"records": records[:3]})
+    client.post("/predict", json={"records": []})
+    text = client.get("/metrics").text
+    assert 'http_requests_total{endpoint="/predict",model_version="' + version + '",status="200"} 1.0' in text
+    assert 'endpoint="/predict",model_version="' + version + '",status="422"' in text
+    assert "http_request_duration_seconds_bucket" in text
+    assert 'prediction_probability_count{model_version="' + version + '"} 3.0' in text
+    assert "process_resident_memory_bytes" in text
+
+
+def test_openapi_document_describes_the_request_body(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    body = document["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["records"]["items"]["$ref"] == "#/components/schemas/Record"
+    record = document["components"]["schemas"]["Record"]
+    assert record["properties"]["age"]["maximum"] == 100

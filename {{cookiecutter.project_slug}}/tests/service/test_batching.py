@@ -1,0 +1,100 @@
+"""Micro-batching: concurrent requests share model calls and each gets its own answers."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+
+from {{ cookiecutter.module_name }}.serving.batching import MicroBatcher
+
+
+class CountingScorer:
+    """Scores a record as its `x`, slowly enough for requests to pile up."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def __call__(self, records: list[dict[str, Any]]) -> np.ndarray:
+        self.calls.append(len(records))
+        time.sleep(0.01)
+        return np.array([record["x"] for record in records], dtype=float)
+
+
+def test_concurrent_requests_share_calls_and_keep_their_order() -> None:
+    scorer = CountingScorer()
+
+    async def main() -> list[np.ndarray]:
+        batcher = MicroBatcher(scorer)
+        requests = [[{"x": 10 * i + j} for j in range(i % 3 + 1)] for i in range(50)]
+        results = await asyncio.gather(*(batcher.score(rows) for rows in requests))
+        batcher.close()
+        return results
+
+    results = asyncio.run(main())
+    for i, result in enumerate(results):
+        assert result.tolist() == [10 * i + j for j in range(i % 3 + 1)]
+    assert len(scorer.calls) < 10
+    assert sum(scorer.calls) == sum(i % 3 + 1 for i in range(50))
+
+
+def test_a_lone_request_is_scored_at_once() -> None:
+    scorer = CountingScorer()
+
+    async def main() -> None:
+        batcher = MicroBatcher(scorer)
+        await batcher.score([{"x": 1}])
+        await batcher.score([{"x": 2}])
+        batcher.close()
+
+    asyncio.run(main())
+    assert scorer.calls == [1, 1]
+
+
+def test_batches_respect_the_row_limit() -> None:
+    scorer = CountingScorer()
+
+    async def main() -> None:
+        batcher = MicroBatcher(scorer, max_rows=4)
+        await asyncio.gather(*(batcher.score([{"x": i}, {"x": i}]) for i in range(6)))
+        batcher.close()
+
+    asyncio.run(main())
+    assert max(scorer.calls) <= 4
+
+
+def test_a_model_failure_reaches_every_request_of_the_batch() -> None:
+    def broken(records: list[dict[str, Any]]) -> np.ndarray:
+        raise ValueError("model failed")
+
+    async def main() -> list[Any]:
+        batcher = MicroBatcher(broken)
+        results = await asyncio.gather(*(batcher.score([{"x": 1}]) for _ in range(3)), return_exceptions=True)
+        batcher.close()
+        return results
+
+    results = asyncio.run(main())
+    assert all(isinstance(result, ValueError) for result in results)
+
+
+def test_the_batcher_keeps_serving_after_a_failure() -> None:
+    calls = {"n": 0}
+
+    def flaky(records: list[dict[str, Any]]) -> np.ndarray:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ValueError("first call fails")
+        return np.ones(len(records))
+
+    async def main() -> np.ndarray:
+        batcher = MicroBatcher(flaky)
+        with pytest.raises(ValueError, match="first call"):
+            await batcher.score([{"x": 1}])
+        result = await batcher.score([{"x": 1}])
+        batcher.close()
+        return result
+
+    assert asyncio.run(main()).tolist() == [1.0]
