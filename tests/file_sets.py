@@ -63,6 +63,11 @@ COMMON = {
     "tests/expectations/test_contract.py",
     "tests/integration/conftest.py",
     "tests/integration/test_pipeline.py",
+    "tests/service/conftest.py",
+    "tests/service/test_api.py",
+    "tests/service/test_batching.py",
+    "tests/service/test_compiled.py",
+    "tests/service/test_oip.py",
     "tests/smoke/test_model.py",
     "tests/unit/test_construct.py",
     "tests/unit/test_docs.py",
@@ -82,6 +87,7 @@ AUTOMATED_DEVELOPMENT = {
     "src/customer_churn/serving/prediction_log.py",
     "src/customer_churn/serving/strategies.py",
     "tests/integration/test_registry.py",
+    "tests/service/test_strategies.py",
 }
 
 PYTORCH = {"src/customer_churn/models/mlp.py"}

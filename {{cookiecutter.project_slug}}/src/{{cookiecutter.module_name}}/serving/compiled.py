@@ -129,9 +129,11 @@ class CompiledModel:
     def __init__(self, model: Pipeline) -> None:
         features, estimator = model.steps[0][1], model.steps[-1][1]
         self.features = CompiledFeatures(features)
-        self.estimator = copy.deepcopy(estimator)
-        if hasattr(self.estimator, "feature_names_in_"):
-            del self.estimator.feature_names_in_  # it is given the same columns, as an array
+        self.estimator = estimator
+        if hasattr(estimator, "feature_names_in_"):
+            # it is given the same columns as an array: a copy without names keeps sklearn quiet
+            self.estimator = copy.deepcopy(estimator)
+            del self.estimator.feature_names_in_
         self.verify(model)
 
     def predict_proba(self, records: list[dict[str, Any]]) -> np.ndarray:
