@@ -1,0 +1,159 @@
+"""The generated Dockerfile: hadolint-clean, and an image that really builds, runs and answers.
+
+Docker Hub is out of reach here, so the tests build a local Debian base image with Python
+(debootstrap + podman import) and pass it as BASE_IMAGE, as the Dockerfile allows.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from cookiecutter.main import cookiecutter
+from helpers import CHOICES, TEMPLATE, Bake
+from test_generated_project import VENV, run
+
+BASE_IMAGE = "localhost/mlops-template-python:3.11"
+RUN_FLAGS = ["--runtime", "runc", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"]
+CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+BASE_CONTAINERFILE = """FROM localhost/mlops-template-debian:bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends python3 python3-venv ca-certificates \\
+    && ln -s /usr/bin/python3 /usr/local/bin/python && rm -rf /var/lib/apt/lists/*
+"""
+
+
+@pytest.mark.parametrize("level", CHOICES["maturity_level"])
+@pytest.mark.parametrize("framework", CHOICES["model_framework"])
+def test_dockerfile_is_hadolint_clean(bake: Bake, level: str, framework: str) -> None:
+    project = bake(maturity_level=level, model_framework=framework)
+    result = subprocess.run(
+        ["hadolint", "--failure-threshold", "warning", "Dockerfile"], cwd=project, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout
+
+
+def podman(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(["podman", *args], capture_output=True, text=True, check=False)
+    assert not check or result.returncode == 0, f"podman {' '.join(args)}: {result.stderr[-2000:]}"
+    return result
+
+
+@pytest.fixture(scope="session")
+def base_image(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A Debian bookworm image with python3 and venv, built once per machine."""
+    if shutil.which("podman") is None:
+        pytest.fail("podman is not installed: .ci/run installs it with apt-get")
+    if podman("image", "exists", BASE_IMAGE, check=False).returncode == 0:
+        return BASE_IMAGE
+    rootfs = tmp_path_factory.mktemp("rootfs")
+    subprocess.run(
+        ["debootstrap", "--variant=minbase", "bookworm", str(rootfs), "http://deb.debian.org/debian"],
+        check=True,
+        capture_output=True,
+    )
+    tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
+    subprocess.run(["podman", "import", "-", "localhost/mlops-template-debian:bookworm"], stdin=tar.stdout, check=True)
+    tar.wait()
+    context = tmp_path_factory.mktemp("base")
+    (context / "Containerfile").write_text(BASE_CONTAINERFILE)
+    podman("build", "--runtime", "runc", "-t", BASE_IMAGE, str(context))
+    return BASE_IMAGE
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def http(url: str, payload: dict | None = None) -> tuple[int, dict]:
+    data = None if payload is None else json.dumps(payload).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.mark.slow
+def test_image_builds_runs_and_answers(base_image: str, tmp_path: Path) -> None:
+    module = "churn_image"
+    cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(tmp_path), extra_context={"project_name": "churn image"})
+    project = tmp_path / "churn-image"
+    run(
+        [str(VENV / "bin/python"), "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", "."],
+        project,
+    )
+    try:
+        run([str(VENV / "bin/python"), "-m", module, "generate", "--size", "0.25"], project)
+        for stage in ("ingest", "validate", "featurize", "train"):
+            run([str(VENV / "bin/python"), "-m", module, stage], project)
+        image = "localhost/churn-image:test"
+        flags = f"--runtime runc -v {CA_BUNDLE}:{CA_BUNDLE}:ro"
+        run(
+            [
+                "make",
+                "docker-build",
+                f"VENV={VENV}",
+                "CONTAINER=podman",
+                f"BASE_IMAGE={base_image}",
+                f"IMAGE={image}",
+                f"BUILD_FLAGS={flags}",
+            ],
+            project,
+        )
+
+        port = free_port()
+        container = podman("run", "-d", "--rm", *RUN_FLAGS, "-p", f"127.0.0.1:{port}:8000", image).stdout.strip()
+        try:
+            assert podman("inspect", container, "--format", "{{.Config.User}}").stdout.strip() == "10001:10001"
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    status, body = http(f"http://127.0.0.1:{port}/health/ready")
+                    if status == 200:
+                        break
+                except (urllib.error.URLError, ConnectionError):
+                    pass
+                assert time.monotonic() < deadline, podman("logs", container, check=False).stderr[-3000:]
+                time.sleep(1)
+            records = json.loads(
+                subprocess.run(
+                    [str(VENV / "bin/python"), "-c", PROBE.format(module=module)],
+                    cwd=project, capture_output=True, text=True, check=True,
+                ).stdout
+            )  # fmt: skip
+            status, body = http(f"http://127.0.0.1:{port}/predict", {"records": records["records"]})
+            assert status == 200, body
+            served = [prediction["probability"] for prediction in body["predictions"]]
+            assert served == pytest.approx(records["expected"], abs=1e-9)
+            status, body = http(f"http://127.0.0.1:{port}/predict", {"records": [{**records["records"][0], "age": 7}]})
+            assert status == 422
+            assert body["detail"][0]["field"] == "records.0.age"
+        finally:
+            podman("stop", "--time", "5", container, check=False)
+    finally:
+        run(
+            [str(VENV / "bin/python"), "-m", "pip", "uninstall", "--quiet", "--yes", "churn-image"],
+            project,
+            check=False,
+        )
+
+
+PROBE = """
+import json
+import pandas as pd
+from {module}.models.persistence import load_model
+from {module}.schema import FEATURES, ID
+holdout = pd.read_parquet("data/processed/holdout.parquet").head(5)
+expected = load_model(__import__("pathlib").Path("models/model")).predict_proba(holdout[FEATURES])[:, 1]
+print(json.dumps({{"records": holdout[[ID, *FEATURES]].to_dict("records"), "expected": expected.tolist()}}))
+"""
