@@ -75,7 +75,7 @@ def wrk(url: str, body: Path, seconds: int, connections: int, script_dir: Path, 
     extra = PACED.format(ms=paced_ms) if paced_ms else ""
     script.write_text(WRK_POST.format(body=body, extra=extra))
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))

@@ -161,7 +161,12 @@ def test_metrics_count_requests_latency_and_probabilities(client: TestClient, re
 
 def test_openapi_document_describes_the_request_body(client: TestClient) -> None:
     document = client.get("/openapi.json").json()
-    body = document["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    assert body["properties"]["records"]["items"]["$ref"] == "#/components/schemas/Record"
-    record = document["components"]["schemas"]["Record"]
+    operation = document["paths"]["/predict"]["post"]
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/PredictRequest"}
+    schemas = document["components"]["schemas"]
+    assert schemas["PredictRequest"]["properties"]["records"]["items"]["$ref"] == "#/components/schemas/Record"
+    assert "200" in operation["responses"]
+    assert "422" in operation["responses"]
+    record = schemas["Record"]
     assert record["properties"]["age"]["maximum"] == 100

@@ -40,28 +40,41 @@ def error_response(status: int, detail: Any, request: Request) -> JSONResponse:
 REF_TEMPLATE = "#/components/schemas/{model}"
 
 
-def json_body(model: type[BaseModel]) -> dict[str, Any]:
-    """OpenAPI request body for an endpoint that parses its body itself."""
-    schema = model.model_json_schema(ref_template=REF_TEMPLATE)
-    schema.pop("$defs", None)
-    media = {"schema": schema}
-    content = {"application/json": media}
-    body = {"required": True, "content": content}
-    return {"requestBody": body}
+def _json_content(model: type[BaseModel]) -> dict[str, Any]:
+    reference = {"$ref": REF_TEMPLATE.format(model=model.__name__)}
+    media = {"schema": reference}
+    return {"application/json": media}
 
 
-def publish_schemas(app: FastAPI, *models: type[BaseModel]) -> None:
-    """Add the models that `json_body` references to the OpenAPI components."""
+def document_predict(app: FastAPI) -> None:
+    """Describe POST /predict in the OpenAPI document.
+
+    /predict is a plain Starlette route (the hot path skips FastAPI's per-request dependency
+    handling), so its request and response schemas are added here, from the same models.
+    """
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = generate()
             components = document.setdefault("components", {}).setdefault("schemas", {})
-            for model in models:
+            for model in (PredictRequest, PredictResponse):
                 definition = model.model_json_schema(ref_template=REF_TEMPLATE)
                 components.update(definition.pop("$defs", {}))
                 components[model.__name__] = definition
+            errors = {"413": "Body or batch too large", "415": "Not JSON", "503": "No model loaded"}
+            responses: dict[str, Any] = {status: {"description": text} for status, text in errors.items()}
+            responses["200"] = {"description": "Predictions", "content": _json_content(PredictResponse)}
+            responses["422"] = {"description": "A field breaks the data contract"}
+            request_body = {"required": True, "content": _json_content(PredictRequest)}
+            operation = {
+                "summary": "Predict",
+                "description": "Churn probability and label for each record, with the version of the model that answered.",
+                "operationId": "predict",
+                "requestBody": request_body,
+                "responses": responses,
+            }
+            document["paths"]["/predict"] = {"post": operation}
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -116,7 +129,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.exception("request %s failed", getattr(request.state, "request_id", ""))
         return error_response(500, "internal error; quote the request id when reporting it", request)
 
-    @app.post("/predict", response_model=PredictResponse, openapi_extra=json_body(PredictRequest))
     async def predict(request: Request) -> Response:
         """Churn probability and label for each record, with the version of the model that answered."""
         body = parse(PredictRequest, await request.body())
@@ -131,6 +143,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ]
         payload = {"predictions": predictions, "model_version": scored.model_version, "request_id": scored.request_id}
         return Response(json.dumps(payload), media_type="application/json")
+
+    app.router.add_route("/predict", predict, methods=["POST"])
 {%- if cookiecutter.__mlflow %}
 
     @app.post("/feedback", status_code=202)
@@ -157,7 +171,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return Response(service.metrics.render(), media_type="text/plain; version=0.0.4")
 
     app.include_router(oip_router)
-    publish_schemas(app, PredictRequest)
+    document_predict(app)
     app.add_middleware(
         Guard, metrics=service.metrics, max_body_bytes=settings.max_body_bytes, version=lambda: service.version
     )

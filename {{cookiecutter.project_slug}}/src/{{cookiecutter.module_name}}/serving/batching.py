@@ -23,8 +23,9 @@ Scorer = Callable[[list[dict[str, Any]]], np.ndarray]
 class MicroBatcher:
     """Queue records from many requests and score them in as few model calls as possible."""
 
-    def __init__(self, score: Scorer, max_rows: int = 4096) -> None:
+    def __init__(self, score: Scorer, max_rows: int = 4096, on_batch: Callable[[int], None] | None = None) -> None:
         self._score = score
+        self._on_batch = on_batch or (lambda rows: None)
         self._max_rows = max_rows
         self._pending: deque[tuple[list[dict[str, Any]], asyncio.Future[np.ndarray]]] = deque()
         self._draining = False
@@ -55,6 +56,7 @@ class MicroBatcher:
                 await asyncio.sleep(0)  # let requests that already arrived join this batch
                 batch = self._take_batch()
                 rows = [record for records, _ in batch for record in records]
+                self._on_batch(len(rows))
                 try:
                     self.calls += 1
                     probabilities = await loop.run_in_executor(self._executor, self._score, rows)

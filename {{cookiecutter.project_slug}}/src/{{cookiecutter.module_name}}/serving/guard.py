@@ -6,6 +6,7 @@ that an oversized body is refused while it streams in, before it is parsed.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import uuid
@@ -30,6 +31,11 @@ class Guard:
 
     def __init__(self, app: Any, metrics: ServiceMetrics, max_body_bytes: int, version: Any) -> None:
         self.app, self.metrics, self.max_body_bytes, self.version = app, metrics, max_body_bytes, version
+        # unique across processes and restarts, without a random draw per request
+        self._prefix, self._counter = uuid.uuid4().hex[:16], itertools.count()
+
+    def _new_id(self) -> str:
+        return f"{self._prefix}{next(self._counter):016x}"
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -37,7 +43,7 @@ class Guard:
             return
         started = time.perf_counter()
         headers = dict(scope["headers"])
-        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or uuid.uuid4().hex
+        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or self._new_id()
         scope.setdefault("state", {})["request_id"] = request_id
         status = {"code": 500}
 
@@ -64,8 +70,9 @@ class Guard:
                 return
             await self.app(scope, receive, send_with_id)
         finally:
+            # FastAPI routes leave themselves in the scope; plain Starlette routes leave an endpoint
             route = scope.get("route")
-            endpoint = getattr(route, "path", "unmatched")
+            endpoint = route.path if route is not None else scope["path"] if "endpoint" in scope else "unmatched"
             version = scope["state"].get("model_version") or self.version()
             labels = (endpoint, str(status["code"]), version)
             self.metrics.requests.labels(*labels).inc()

@@ -27,6 +27,13 @@ class ServiceMetrics:
             registry=self.registry,
         )
         self.predictions = Counter("predictions", "Records scored", ("model_version", "role"), registry=self.registry)
+        self.batch_rows = Histogram(
+            "scoring_batch_rows",
+            "Records per model call (micro-batching)",
+            ("role",),
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096),
+            registry=self.registry,
+        )
         self.model_info = Gauge(
             "model_info", "Loaded models (1 per role)", ("model_version", "role"), registry=self.registry
         )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .batching import MicroBatcher
 from .contract import ROUTING_KEY
@@ -71,7 +72,9 @@ class Service:
     def _add_model(self, role: str, uri: str) -> None:
         model = load_served_model(uri)
         self.models[role] = model
-        self.batchers[role] = MicroBatcher(model.score, self.settings.batch_max_rows)
+        self.batchers[role] = MicroBatcher(
+            model.score, self.settings.batch_max_rows, on_batch=self.metrics.batch_rows.labels(role).observe
+        )
         self.metrics.model_info.labels(model.version, role).set(1)
         log.info("%s model %s loaded from %s", role, model.version, uri)
 
@@ -100,6 +103,9 @@ class Service:
             )
             self.shadow.start()
 {%- endif %}
+        # one scoring thread per process: OpenMP/BLAS worker pools would spin on the cores the
+        # event loop needs; scale out with replicas instead
+        threadpool_limits(limits=1)
         gc.freeze()  # the loaded model is long-lived: keep it out of every later collection
 
     async def stop(self) -> None:
@@ -139,7 +145,7 @@ class Service:
 {%- if cookiecutter.__mlflow %}
         if self.log is not None:
             self.log.record_predictions(
-                scored.request_id, model.version, role, records, probabilities.tolist(), labels.tolist(), ROUTING_KEY
+                scored.request_id, model.version, role, records, probabilities.tolist(), labels.tolist()
             )
         if self.shadow is not None:
             self.shadow.offer(scored.request_id, records, probabilities)
@@ -157,7 +163,7 @@ class Service:
         if self.log is not None:
             labels = (shadow >= threshold).astype(int).tolist()
             version = self.models[CANDIDATE].version
-            self.log.record_predictions(request_id, version, "shadow", records, shadow.tolist(), labels, ROUTING_KEY)
+            self.log.record_predictions(request_id, version, "shadow", records, shadow.tolist(), labels)
 
     def record_feedback(self, request_id: str, labels: list[int]) -> None:
         if self.log is None:
