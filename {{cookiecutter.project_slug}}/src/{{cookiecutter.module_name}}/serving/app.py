@@ -1,12 +1,12 @@
 """The FastAPI application: /predict{% if cookiecutter.__mlflow %}, /feedback{% endif %}, health, metrics and the Open Inference Protocol.
 
-`create_app(settings)` builds an app around one Service; `python -m {{ cookiecutter.module_name }} serve`
+`create_app(settings)` builds the app around one Service, behind the Guard (request ids,
+limits, metrics, and the /predict fast path); `python -m {{ cookiecutter.module_name }} serve`
 runs it with uvicorn. Every error is an answer with a reason, never a traceback.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,12 +18,13 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from .contract import {% if cookiecutter.__mlflow %}FeedbackRequest, {% endif %}PredictRequest, PredictResponse
-from .guard import Guard
+from .guard import FastHandler, Guard
 from .oip import router as oip_router
 from .service import NotReady, Service
 from .settings import Settings
 
 log = logging.getLogger(__name__)
+INTERNAL_ERROR = "internal error; quote the request id when reporting it"
 
 
 def _field(location: tuple[Any, ...]) -> str:
@@ -80,19 +81,46 @@ def document_predict(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def parse(model: type[BaseModel], body: bytes) -> Any:
-    """Validate raw JSON in one pass (pydantic's parser, not json.loads then validation)."""
-    try:
-        return model.model_validate_json(body)
-    except ValidationError as error:
-        raise RequestValidationError(error.errors(include_input=False, include_url=False)) from None
+def validation_detail(errors: list[Any]) -> list[dict[str, Any]]:
+    """Each failing field and the reason, never the submitted value."""
+    return [{"field": _field(e["loc"]), "reason": e["msg"], "type": e["type"]} for e in errors]
 
 
-class TooManyRows(ValueError):
-    """A batch with more records than MAX_ROWS."""
+def predict_handler(service: Service, settings: Settings) -> FastHandler:
+    """POST /predict, served by the Guard without the framework's per-request machinery.
+
+    It is the hottest path of the service, so it parses the raw body in one pass with
+    pydantic and answers with plain JSON; its errors are the same answers as everywhere else.
+    """
+
+    async def predict(body: bytes, request_id: str) -> tuple[int, dict[str, Any], str | None]:
+        try:
+            request = PredictRequest.model_validate_json(body)
+        except ValidationError as error:
+            detail = validation_detail(error.errors(include_input=False, include_url=False))
+            return 422, {"detail": detail, "request_id": request_id}, None
+        if len(request.records) > settings.max_rows:
+            detail = f"{len(request.records)} records is more than the limit of {settings.max_rows}"
+            return 413, {"detail": detail, "request_id": request_id}, None
+        records = [record.model_dump() for record in request.records]
+        try:
+            scored = await service.predict(records, request_id)
+        except NotReady as error:
+            return 503, {"detail": f"not ready: {error}", "request_id": request_id}, None
+        except Exception:  # a model failure is reported by request id; the traceback goes to the log
+            log.exception("request %s failed", request_id)
+            return 500, {"detail": INTERNAL_ERROR, "request_id": request_id}, None
+        predictions = [
+            {"label": label, "probability": probability}
+            for label, probability in zip(scored.labels.tolist(), scored.probabilities.tolist(), strict=True)
+        ]
+        payload = {"predictions": predictions, "model_version": scored.model_version, "request_id": request_id}
+        return 200, payload, scored.model_version
+
+    return predict
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None) -> Guard:
     settings = settings or Settings.from_env()
     service = Service(settings)
 
@@ -112,39 +140,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-        # the reason and the field, never the submitted values
-        detail = [{"field": _field(e["loc"]), "reason": e["msg"], "type": e["type"]} for e in error.errors()]
-        return error_response(422, detail, request)
+        return error_response(422, validation_detail(error.errors()), request)
 
     @app.exception_handler(NotReady)
     async def not_ready(request: Request, error: NotReady) -> JSONResponse:
         return error_response(503, f"not ready: {error}", request)
 
-    @app.exception_handler(TooManyRows)
-    async def too_many_rows(request: Request, error: TooManyRows) -> JSONResponse:
-        return error_response(413, str(error), request)
-
     @app.exception_handler(Exception)
     async def internal_error(request: Request, error: Exception) -> JSONResponse:
         log.exception("request %s failed", getattr(request.state, "request_id", ""))
-        return error_response(500, "internal error; quote the request id when reporting it", request)
+        return error_response(500, INTERNAL_ERROR, request)
 
-    async def predict(request: Request) -> Response:
-        """Churn probability and label for each record, with the version of the model that answered."""
-        body = parse(PredictRequest, await request.body())
-        if len(body.records) > settings.max_rows:
-            raise TooManyRows(f"{len(body.records)} records is more than the limit of {settings.max_rows}")
-        records = [record.model_dump() for record in body.records]
-        scored = await service.predict(records, request.state.request_id)
-        request.state.model_version = scored.model_version
-        predictions = [
-            {"label": label, "probability": probability}
-            for label, probability in zip(scored.labels.tolist(), scored.probabilities.tolist(), strict=True)
-        ]
-        payload = {"predictions": predictions, "model_version": scored.model_version, "request_id": scored.request_id}
-        return Response(json.dumps(payload), media_type="application/json")
-
-    app.router.add_route("/predict", predict, methods=["POST"])
 {%- if cookiecutter.__mlflow %}
 
     @app.post("/feedback", status_code=202)
@@ -172,7 +178,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(oip_router)
     document_predict(app)
-    app.add_middleware(
-        Guard, metrics=service.metrics, max_body_bytes=settings.max_body_bytes, version=lambda: service.version
+    return Guard(
+        app,
+        service.metrics,
+        settings.max_body_bytes,
+        version=lambda: service.version,
+        fast_routes={"/predict": predict_handler(service, settings)},
     )
-    return app
