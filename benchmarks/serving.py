@@ -120,7 +120,7 @@ def main(seconds: int = 15) -> None:
             url = "http://127.0.0.1:8701/predict"
             wrk(url, paths["ours-1"], 3, 64, root)  # warm-up
             results["ours single"] = wrk(url, paths["ours-1"], seconds, 64, root)
-            results["ours paced"] = wrk(url, paths["ours-1"], seconds, 4, root, paced_ms=20)
+            results["ours paced"] = wrk(url, paths["ours-1"], seconds, 10, root, paced_ms=45)
             results["ours batch"] = wrk(url, paths["ours-1000"], seconds, 1, root)
         finally:
             stop(server)
