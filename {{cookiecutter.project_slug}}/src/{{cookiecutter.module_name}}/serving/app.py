@@ -16,8 +16,18 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .contract import {% if cookiecutter.__mlflow %}FeedbackRequest, {% endif %}PredictRequest, PredictResponse
+from .contract import (
+    ErrorMessage,
+{%- if cookiecutter.__mlflow %}
+    FeedbackRequest,
+{%- endif %}
+    PredictRequest,
+    PredictResponse,
+    ValidationErrors,
+    error_responses,
+)
 from .guard import FastHandler, Guard
 from .oip import router as oip_router
 from .service import NotReady, Service
@@ -59,14 +69,19 @@ def document_predict(app: FastAPI) -> None:
         if app.openapi_schema is None:
             document = generate()
             components = document.setdefault("components", {}).setdefault("schemas", {})
-            for model in (PredictRequest, PredictResponse):
+            for model in (PredictRequest, PredictResponse, ValidationErrors, ErrorMessage):
                 definition = model.model_json_schema(ref_template=REF_TEMPLATE)
                 components.update(definition.pop("$defs", {}))
                 components[model.__name__] = definition
-            errors = {"413": "Body or batch too large", "415": "Not JSON", "503": "No model loaded"}
-            responses: dict[str, Any] = {status: {"description": text} for status, text in errors.items()}
+            errors = {"413": "Body or batch too large", "415": "Not JSON", "500": "Model failure", "503": "No model"}
+            responses: dict[str, Any] = {
+                status: {"description": text, "content": _json_content(ErrorMessage)} for status, text in errors.items()
+            }
             responses["200"] = {"description": "Predictions", "content": _json_content(PredictResponse)}
-            responses["422"] = {"description": "A field breaks the data contract"}
+            responses["422"] = {
+                "description": "A field breaks the data contract",
+                "content": _json_content(ValidationErrors),
+            }
             request_body = {"required": True, "content": _json_content(PredictRequest)}
             operation = {
                 "summary": "Predict",
@@ -142,6 +157,13 @@ def create_app(settings: Settings | None = None) -> Guard:
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
         return error_response(422, validation_detail(error.errors()), request)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        # the framework's own refusals (unparseable body, unknown path) in this service's shapes
+        if request.url.path.startswith("/v2/"):
+            return JSONResponse({"error": str(error.detail)}, status_code=error.status_code)
+        return error_response(error.status_code, str(error.detail), request)
+
     @app.exception_handler(NotReady)
     async def not_ready(request: Request, error: NotReady) -> JSONResponse:
         return error_response(503, f"not ready: {error}", request)
@@ -153,7 +175,7 @@ def create_app(settings: Settings | None = None) -> Guard:
 
 {%- if cookiecutter.__mlflow %}
 
-    @app.post("/feedback", status_code=202)
+    @app.post("/feedback", status_code=202, responses=error_responses(400, 413, 415, 422, 503))
     async def feedback(body: FeedbackRequest) -> dict[str, Any]:
         """Ground truth for an earlier request, stored for the feedback loop."""
         service.record_feedback(body.request_id, list(body.labels))
@@ -165,7 +187,7 @@ def create_app(settings: Settings | None = None) -> Guard:
         """The process is up (the model may still be loading)."""
         return {"status": "live"}
 
-    @app.get("/health/ready")
+    @app.get("/health/ready", responses=error_responses(503))
     async def ready() -> dict[str, str]:
         """A model is loaded and answering; 503 until then."""
         if not service.ready:

@@ -60,4 +60,29 @@ class FeedbackRequest(BaseModel):
     labels: list[Literal[0, 1]] = Field(min_length=1)
 
 
+class FieldError(BaseModel):
+    field: str = Field(description="Path of the field, e.g. records.3.age")
+    reason: str
+    type: str
+
+
+class ValidationErrors(BaseModel):
+    """422: what is wrong with which field; the submitted values are never echoed."""
+
+    detail: list[FieldError]
+    request_id: str
+
+
+class ErrorMessage(BaseModel):
+    """4xx/5xx answers other than validation: the reason and the request id."""
+
+    detail: str
+    request_id: str
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error answers an endpoint can give."""
+    return {status: {"model": ValidationErrors if status == 422 else ErrorMessage} for status in statuses}
+
+
 ROUTING_KEY = ID

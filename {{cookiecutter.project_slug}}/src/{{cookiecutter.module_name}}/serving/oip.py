@@ -12,11 +12,30 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .contract import RECORD_COLUMNS, Record
+from .contract import RECORD_COLUMNS, Record, error_responses
 
 router = APIRouter(prefix="/v2", tags=["open inference protocol"])
 MODEL_NAME = "{{ cookiecutter.module_name }}"
 DATATYPES = {"int": "INT64", "float": "FP64", "category": "BYTES"}
+
+
+class ProtocolError(BaseModel):
+    """The protocol's error body."""
+
+    error: str
+
+
+PROTOCOL_ERRORS: dict[int | str, dict[str, Any]] = {
+    **{status: {"model": ProtocolError} for status in (400, 404)},
+    **error_responses(413, 415, 422, 503),
+}
+
+
+ANY_OBJECT = {"type": "object"}
+NOT_READY_MEDIA = {"schema": ANY_OBJECT}
+NOT_READY_CONTENT = {"application/json": NOT_READY_MEDIA}
+NOT_READY_ANSWER = {"description": "Not ready", "content": NOT_READY_CONTENT}
+NOT_READY: dict[int | str, dict[str, Any]] = {503: NOT_READY_ANSWER}
 
 
 class InferTensor(BaseModel):
@@ -60,7 +79,7 @@ async def server_live() -> dict[str, bool]:
     return {"live": True}
 
 
-@router.get("/health/ready")
+@router.get("/health/ready", responses=NOT_READY)
 async def server_ready(request: Request) -> JSONResponse:
     ready = request.app.state.service.ready
     return JSONResponse({"ready": ready}, status_code=200 if ready else 503)
@@ -86,14 +105,14 @@ def _metadata(service: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/models/{name}", response_model=None)
+@router.get("/models/{name}", response_model=None, responses=PROTOCOL_ERRORS)
 async def model_metadata(name: str, request: Request) -> JSONResponse | dict[str, Any]:
     if name != MODEL_NAME:
         return protocol_error(404, f"unknown model {name!r}; this server serves {MODEL_NAME!r}")
     return _metadata(request.app.state.service)
 
 
-@router.get("/models/{name}/ready", response_model=None)
+@router.get("/models/{name}/ready", response_model=None, responses=PROTOCOL_ERRORS)
 async def model_ready(name: str, request: Request) -> JSONResponse | dict[str, Any]:
     if name != MODEL_NAME:
         return protocol_error(404, f"unknown model {name!r}")
@@ -101,7 +120,7 @@ async def model_ready(name: str, request: Request) -> JSONResponse | dict[str, A
     return JSONResponse({"name": MODEL_NAME, "ready": ready}, status_code=200 if ready else 503)
 
 
-@router.post("/models/{name}/infer", response_model=None)
+@router.post("/models/{name}/infer", response_model=None, responses=PROTOCOL_ERRORS)
 async def infer(name: str, body: InferRequest, request: Request) -> JSONResponse | dict[str, Any]:
     service = request.app.state.service
     if name != MODEL_NAME:
