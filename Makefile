@@ -38,7 +38,7 @@ format: ## format the template's code, and the generated code where it has no Ji
 demo: ## generate the default project into $(DEMO_DIR), set it up and run its pipeline
 	rm -rf $(DEMO_DIR)
 	$(BIN)/cookiecutter --no-input --output-dir $(DEMO_DIR) .
-	env -u MAKEFLAGS -u MFLAGS $(MAKE) -C $(DEMO_DIR)/customer-churn setup pipeline
+	env -u MAKEFLAGS -u MFLAGS -u VENV -u PYTHON $(MAKE) -C $(DEMO_DIR)/customer-churn setup pipeline
 
 docs: ## build the template's docs site (the options page is generated from cookiecutter.json)
 	$(BIN)/python scripts/options_doc.py
