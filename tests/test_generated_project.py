@@ -89,7 +89,10 @@ def test_generated_project_passes_its_tests_and_runs_its_pipeline(project: Path)
     assert metrics["roc_auc"] > 0.8
     assert (project / "reports/validation.md").read_text().count("passed") == 5
     run(["make", "docs", f"VENV={VENV}"], project)
-    assert run(["git", "status", "--porcelain", "docs"], project).stdout == "", "make docs changed committed docs"
+    assert run(["git", "status", "--porcelain", "docs/data_schema.md"], project).stdout == "", "schema page was stale"
+    assert f"| ROC AUC | {metrics['roc_auc']:.4f} |" in (project / "docs/model_card.md").read_text()
+    assert f"{metrics['roc_auc']:.4f}" in (project / "docs/experiments.md").read_text()
+    assert "| seed | 42 |" in (project / "docs/environment.md").read_text()
 
     if automated:
         assert registered_versions(project) == 1

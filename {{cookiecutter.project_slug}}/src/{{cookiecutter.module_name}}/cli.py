@@ -11,7 +11,7 @@ from typing import Any
 
 from . import config, stages
 from .data.generate import DriftKnobs, generate, write_sources
-from .docs import SCHEMA_DOC, render_schema_doc
+from .docs import SCHEMA_DOC, refresh_generated_blocks, render_schema_doc
 from .serving.settings import DEFAULT_MODEL_URI
 
 log = logging.getLogger("{{ cookiecutter.module_name }}")
@@ -46,6 +46,15 @@ def cmd_docs(args: argparse.Namespace, params: dict[str, Any]) -> None:
     SCHEMA_DOC.parent.mkdir(parents=True, exist_ok=True)
     SCHEMA_DOC.write_text(render_schema_doc(), encoding="utf-8")
     log.info("wrote %s", SCHEMA_DOC)
+{%- if cookiecutter.__mlflow %}
+    from .models.registry import recent_runs
+
+    runs = recent_runs()
+{%- else %}
+    runs = None
+{%- endif %}
+    for page in refresh_generated_blocks(params, runs):
+        log.info("refreshed the generated blocks of %s", page)
 
 
 def cmd_serve(args: argparse.Namespace, params: dict[str, Any]) -> None:
@@ -94,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--output", type=Path, default=Path("build/model"))
     export.set_defaults(handler=cmd_export)
-    docs = commands.add_parser("docs", help="regenerate docs/data_schema.md from the data contract")
+    docs = commands.add_parser("docs", help="regenerate docs/data_schema.md and the docs' blocks filled from outputs")
     docs.set_defaults(handler=cmd_docs)
     return parser
 
