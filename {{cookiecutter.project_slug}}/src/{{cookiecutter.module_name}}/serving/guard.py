@@ -45,6 +45,7 @@ class Guard:
     ) -> None:
         self.app, self.metrics, self.max_body_bytes, self.version = app, metrics, max_body_bytes, version
         self.fast_routes = fast_routes or {}
+        self._children: dict[tuple[str, str, str], tuple[Any, Any]] = {}  # labelled metrics, looked up once
         self.state = app.state  # the wrapped app's state (its Service), for servers and tests
         # unique across processes and restarts, without a random draw per request
         self._prefix, self._counter = uuid.uuid4().hex[:16], itertools.count()
@@ -97,8 +98,12 @@ class Guard:
             endpoint = route.path if route is not None else scope["path"] if "endpoint" in scope else "unmatched"
             version = scope["state"].get("model_version") or self.version()
             labels = (endpoint, str(status["code"]), version)
-            self.metrics.requests.labels(*labels).inc()
-            self.metrics.latency.labels(*labels).observe(time.perf_counter() - started)
+            children = self._children.get(labels)
+            if children is None:
+                children = self.metrics.requests.labels(*labels), self.metrics.latency.labels(*labels)
+                self._children[labels] = children
+            children[0].inc()
+            children[1].observe(time.perf_counter() - started)
 
     @staticmethod
     def _has_json_body(scope: Scope) -> bool:
