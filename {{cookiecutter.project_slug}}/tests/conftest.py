@@ -13,6 +13,10 @@ import pytest
 from {{ cookiecutter.module_name }} import config
 from {{ cookiecutter.module_name }}.data.generate import generate, write_sources
 from {{ cookiecutter.module_name }}.data.ingest import build_model_input, read_sources
+from {{ cookiecutter.module_name }}.features.pipeline import build_feature_pipeline
+from {{ cookiecutter.module_name }}.models.persistence import save_model
+from {{ cookiecutter.module_name }}.models.train import fit_model
+from {{ cookiecutter.module_name }}.schema import FEATURES, LABEL
 
 for variable, value in {
     "DVC_NO_ANALYTICS": "1",
@@ -47,6 +51,15 @@ def sources(raw_dir: Path) -> dict[str, pd.DataFrame]:
 @pytest.fixture(scope="session")
 def model_input(sources: dict[str, pd.DataFrame], params: dict[str, Any]) -> pd.DataFrame:
     return build_model_input(sources, params["data"]["snapshot_date"])
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory, model_input: pd.DataFrame, params: dict[str, Any]) -> Path:
+    """A model trained on the small sample and saved as the pipeline saves it."""
+    features = build_feature_pipeline(params).fit(model_input[FEATURES], model_input[LABEL])
+    folder = tmp_path_factory.mktemp("model") / "model"
+    save_model(fit_model(features, model_input, params), folder)
+    return folder
 
 
 @pytest.fixture

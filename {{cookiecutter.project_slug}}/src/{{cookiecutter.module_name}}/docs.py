@@ -101,9 +101,15 @@ def environment_block(info: dict[str, Any]) -> str:
 
 
 def metrics_block(metrics: dict[str, Any], gate: dict[str, float]) -> str:
-    names = (("accuracy", "accuracy"), ("precision", "precision"), ("recall", "recall"), ("f1", "F1"))
+    names = (
+        ("accuracy", "accuracy"),
+        ("precision", "precision"),
+        ("recall", "recall"),
+        ("f1", "F1"),
+        ("roc_auc", "ROC AUC"),
+    )
     lines = ["| metric | value | gate |", "|---|---|---|"]
-    for key, label in (*names, ("roc_auc", "ROC AUC")):
+    for key, label in names:
         bound = gate.get(f"min_{key}")
         lines.append(f"| {label} | {_number(metrics.get(key))} | {'-' if bound is None else f'at least {bound}'} |")
     return "\n".join(lines)

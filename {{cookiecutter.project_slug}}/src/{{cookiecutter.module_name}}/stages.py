@@ -96,11 +96,11 @@ def run_train(params: dict[str, Any]) -> None:
 def run_evaluate(params: dict[str, Any]) -> None:
     """Score the holdout, write metrics and plots, and fail when the quality gate is missed."""
     from .models.evaluate import (
-        evaluate_model,
         fairness_report,
         feature_importance,
         gate_failures,
         predict_proba,
+        summarize,
         write_plots,
     )
     from .models.persistence import load_model
@@ -112,14 +112,15 @@ def run_evaluate(params: dict[str, Any]) -> None:
     model = load_model(config.MODEL_DIR)
     settings = params["evaluate"]
     proba = predict_proba(model, holdout)
-    metrics = evaluate_model(model, holdout, params, proba)
+    fairness = fairness_report(holdout, proba, params)
+    metrics = summarize(holdout, proba, params, fairness)
     failures = gate_failures(metrics, params["gate"])
     metrics["gate_passed"] = not failures
     importance = feature_importance(
         model, holdout, int(settings["permutation_repeats"]), int(settings["permutation_rows"]), int(params["seed"])
     )
     config.write_json(config.METRICS_FILE, metrics)
-    config.write_json(config.FAIRNESS_FILE, fairness_report(holdout, proba, params))
+    config.write_json(config.FAIRNESS_FILE, fairness)
     config.write_json(config.IMPORTANCE_FILE, importance)
     write_plots(holdout[LABEL].to_numpy(), proba, float(settings["threshold"]), config.PLOTS_DIR)
 {%- if cookiecutter.__mlflow %}

@@ -1,4 +1,4 @@
-"""A small trained model folder and a running app around it, for the service tests."""
+"""A running app around the small trained model folder, for the service tests."""
 
 from __future__ import annotations
 
@@ -10,22 +10,11 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from {{ cookiecutter.module_name }}.features.pipeline import build_feature_pipeline
-from {{ cookiecutter.module_name }}.models.persistence import save_model
-from {{ cookiecutter.module_name }}.models.train import fit_model
-from {{ cookiecutter.module_name }}.schema import FEATURES, ID, LABEL
+from {{ cookiecutter.module_name }}.schema import FEATURES, ID
 from {{ cookiecutter.module_name }}.serving.app import create_app
 from {{ cookiecutter.module_name }}.serving.settings import Settings
 
 ClientFactory = Callable[..., TestClient]
-
-
-@pytest.fixture(scope="session")
-def model_dir(tmp_path_factory: pytest.TempPathFactory, model_input: pd.DataFrame, params: dict[str, Any]) -> Path:
-    features = build_feature_pipeline(params).fit(model_input[FEATURES], model_input[LABEL])
-    folder = tmp_path_factory.mktemp("served") / "model"
-    save_model(fit_model(features, model_input, params), folder)
-    return folder
 
 
 @pytest.fixture(scope="session")

@@ -17,44 +17,35 @@ from {{ cookiecutter.module_name }}.models.persistence import (
     UntrustedModelError,
     load_model,
     load_skops,
-    save_model,
 )
 from {{ cookiecutter.module_name }}.models.train import fit_model
 from {{ cookiecutter.module_name }}.schema import FEATURES, LABEL
 
 
-@pytest.fixture(scope="module")
-def saved_model(tmp_path_factory: pytest.TempPathFactory, model_input: pd.DataFrame, params: dict[str, Any]) -> Path:
-    features = build_feature_pipeline(params).fit(model_input[FEATURES], model_input[LABEL])
-    folder = tmp_path_factory.mktemp("model") / "model"
-    save_model(fit_model(features, model_input, params), folder)
-    return folder
-
-
-def test_saved_model_loads_and_predicts_probabilities(saved_model: Path, model_input: pd.DataFrame) -> None:
-    proba = load_model(saved_model).predict_proba(model_input[FEATURES].head(50))
+def test_model_dir_loads_and_predicts_probabilities(model_dir: Path, model_input: pd.DataFrame) -> None:
+    proba = load_model(model_dir).predict_proba(model_input[FEATURES].head(50))
     assert proba.shape == (50, 2)
     assert np.all((proba >= 0) & (proba <= 1))
     assert np.allclose(proba.sum(axis=1), 1.0)
 
 
 def test_loaded_model_predicts_like_the_fitted_one(
-    saved_model: Path, model_input: pd.DataFrame, params: dict[str, Any]
+    model_dir: Path, model_input: pd.DataFrame, params: dict[str, Any]
 ) -> None:
     features = build_feature_pipeline(params).fit(model_input[FEATURES], model_input[LABEL])
     fitted = fit_model(features, model_input, params)
     sample = model_input[FEATURES].head(100)
-    assert np.allclose(load_model(saved_model).predict_proba(sample), fitted.predict_proba(sample))
+    assert np.allclose(load_model(model_dir).predict_proba(sample), fitted.predict_proba(sample))
 
 
-def test_model_accepts_a_single_record(saved_model: Path, model_input: pd.DataFrame) -> None:
-    assert load_model(saved_model).predict(model_input[FEATURES].head(1)).shape == (1,)
+def test_model_accepts_a_single_record(model_dir: Path, model_input: pd.DataFrame) -> None:
+    assert load_model(model_dir).predict(model_input[FEATURES].head(1)).shape == (1,)
 
 
-def test_tampered_model_file_is_refused(saved_model: Path, tmp_path: Path) -> None:
+def test_tampered_model_file_is_refused(model_dir: Path, tmp_path: Path) -> None:
     copy = tmp_path / "model"
     copy.mkdir()
-    for path in saved_model.iterdir():
+    for path in model_dir.iterdir():
         copy.joinpath(path.name).write_bytes(path.read_bytes())
     manifest = json.loads((copy / "manifest.json").read_text())
     first = next(iter(manifest["files"]))

@@ -127,13 +127,17 @@ def fairness_report(holdout: pd.DataFrame, proba: np.ndarray, params: dict[str, 
     )
 
 
-def evaluate_model(
-    model: Any, holdout: pd.DataFrame, params: dict[str, Any], proba: np.ndarray | None = None
+def summarize(
+    holdout: pd.DataFrame, proba: np.ndarray, params: dict[str, Any], fairness: dict[str, Any]
 ) -> dict[str, Any]:
-    """All holdout metrics of one model; `fairness` holds the gaps the gate checks."""
-    proba = predict_proba(model, holdout) if proba is None else proba
+    """All holdout metrics; `fairness` holds the gaps the gate checks (from `fairness_report`)."""
     metrics: dict[str, Any] = holdout_metrics(holdout[LABEL].to_numpy(), proba, float(params["evaluate"]["threshold"]))
-    fairness = fairness_report(holdout, proba, params)
     metrics["fairness"] = {key: fairness[key] for key in FAIRNESS_GAPS}
     metrics["holdout_rows"] = len(holdout)
     return metrics
+
+
+def evaluate_model(model: Any, holdout: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
+    """All holdout metrics of one model, as `summarize` gives them."""
+    proba = predict_proba(model, holdout)
+    return summarize(holdout, proba, params, fairness_report(holdout, proba, params))

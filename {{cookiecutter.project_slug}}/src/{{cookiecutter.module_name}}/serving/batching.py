@@ -30,7 +30,6 @@ class MicroBatcher:
         self._pending: deque[tuple[list[dict[str, Any]], asyncio.Future[np.ndarray]]] = deque()
         self._draining = False
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring")
-        self.calls = 0
 
     async def score(self, records: list[dict[str, Any]]) -> np.ndarray:
         """Probabilities for `records`, in order; raises what the model raised."""
@@ -58,7 +57,6 @@ class MicroBatcher:
                 rows = [record for records, _ in batch for record in records]
                 self._on_batch(len(rows))
                 try:
-                    self.calls += 1
                     probabilities = await loop.run_in_executor(self._executor, self._score, rows)
                 except Exception as error:  # the model's failure belongs to each waiting request
                     for _, future in batch:

@@ -22,6 +22,7 @@ from ..features.construct import GroupDeviation, InteractionFeatures, RatioFeatu
 from ..schema import FEATURES, MODEL_INPUT
 
 TOLERANCE = 1e-9
+FEATURE_COLUMNS = [column for column in MODEL_INPUT.columns if column.name in FEATURES]
 
 
 class NotCompilable(ValueError):
@@ -96,9 +97,7 @@ class CompiledFeatures:
 def columns_of(records: list[dict[str, Any]]) -> dict[str, np.ndarray]:
     """Records to one array per model-input column."""
     columns = {}
-    for column in MODEL_INPUT.columns:
-        if column.name not in FEATURES:
-            continue
+    for column in FEATURE_COLUMNS:
         data = [record[column.name] for record in records]
         columns[column.name] = np.array(data, dtype=object if column.dtype == "category" else float)
     return columns
@@ -108,9 +107,7 @@ def probe_records(count: int = 64, seed: int = 0) -> list[dict[str, Any]]:
     """Contract-valid records spread over every column's range and every category."""
     rng = np.random.default_rng(seed)
     records: list[dict[str, Any]] = [{} for _ in range(count)]
-    for column in MODEL_INPUT.columns:
-        if column.name not in FEATURES:
-            continue
+    for column in FEATURE_COLUMNS:
         if column.allowed is not None:
             values = [column.allowed[i % len(column.allowed)] for i in range(count)]
         else:

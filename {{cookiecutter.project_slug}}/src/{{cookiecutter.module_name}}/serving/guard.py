@@ -71,10 +71,11 @@ class Guard:
             await send(message)
 
         try:
-            refusal = self._refusal(scope, headers)
-            if refusal is None and self._has_json_body(scope) and b"content-type" not in headers:
-                scope["headers"] = [*scope["headers"], (b"content-type", b"application/json")]
-            if refusal is None and self._has_json_body(scope):
+            json_body = scope["method"] == "POST" and scope["path"].startswith(JSON_BODY_PATHS)
+            refusal = self._refusal(scope, headers) if json_body else None
+            if json_body and refusal is None:
+                if b"content-type" not in headers:
+                    scope["headers"] = [*scope["headers"], (b"content-type", b"application/json")]
                 body = await self._read_body(receive)
                 if body is None:
                     refusal = 413, f"request body is larger than {self.max_body_bytes} bytes"
@@ -105,13 +106,8 @@ class Guard:
             children[0].inc()
             children[1].observe(time.perf_counter() - started)
 
-    @staticmethod
-    def _has_json_body(scope: Scope) -> bool:
-        return scope["method"] == "POST" and scope["path"].startswith(JSON_BODY_PATHS)
-
     def _refusal(self, scope: Scope, headers: dict[bytes, bytes]) -> tuple[int, str] | None:
-        if not self._has_json_body(scope):
-            return None
+        """415 or 413 for a JSON-body request, decided from its headers alone."""
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         # Open Inference Protocol clients may omit the header; anything else must be JSON
         implicit = not content_type and scope["path"].startswith("/v2/")

@@ -67,10 +67,6 @@ def _records(inputs: list[InferTensor]) -> list[dict[str, Any]]:
     if len(lengths) != 1:
         raise ValueError("all input tensors must hold the same number of rows")
     rows = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
-    for row in rows:
-        for name, value in row.items():
-            if isinstance(value, bytes):
-                row[name] = value.decode()
     return [Record.model_validate(row).model_dump() for row in rows]
 
 
