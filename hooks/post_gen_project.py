@@ -19,6 +19,10 @@ CONTEXT: dict[str, object] = json.loads(r"""{{ cookiecutter | tojson }}""")
 # folder -> private flag that keeps it; an empty flag value removes the folder
 OPTIONAL_FOLDERS = {
     ".dvc": "__dvc",
+    ".github": "__ci",
+    "deploy": "__cd",
+    f"src/{CONTEXT['module_name']}/monitoring": "__monitoring",
+    "tests/monitoring": "__monitoring",
 }
 
 

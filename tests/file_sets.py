@@ -90,12 +90,21 @@ AUTOMATED_DEVELOPMENT = {
     "tests/service/test_strategies.py",
 }
 
+# pre-commit, the CI workflow and its shared setup action (level 2+)
+CONTINUOUS_INTEGRATION: set[str] = set()
+
+# drift, feedback-loop metrics and the retraining decision (level 2+)
+MONITORING: set[str] = set()
+
+# CD, CT and monitoring workflows, Kubernetes, Argo CD and alerting manifests (level 3)
+FULL_AUTOMATION: set[str] = set()
+
 PYTORCH = {"src/customer_churn/models/mlp.py"}
 
 BY_LEVEL = {
     "1": COMMON,
-    "2": COMMON | AUTOMATED_DEVELOPMENT,
-    "3": COMMON | AUTOMATED_DEVELOPMENT,
+    "2": COMMON | AUTOMATED_DEVELOPMENT | CONTINUOUS_INTEGRATION | MONITORING,
+    "3": COMMON | AUTOMATED_DEVELOPMENT | CONTINUOUS_INTEGRATION | MONITORING | FULL_AUTOMATION,
 }
 
 
