@@ -72,7 +72,6 @@ def write_answers(project: Path) -> None:
         "checkout": CONTEXT.get("_checkout"),
         "context": {"cookiecutter": answers},
         "directory": None,
-        "skip": ["data/raw", "data/interim", "data/processed", "models", "reports", "mlflow.db"],
     }
     (project / ".cruft.json").write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
 
@@ -102,9 +101,21 @@ def init_git(project: Path) -> bool:
     return True
 
 
+def rendered_by_cruft() -> bool:
+    """cruft renders through cookiecutter's generate_files, which records no output dir.
+
+    `cruft update` renders the old and the new template into temporary folders and diffs
+    them, and `cruft create` writes its own .cruft.json: either way cruft owns the state,
+    so no answers file, no git repository and no instructions are produced.
+    """
+    return "_output_dir" not in CONTEXT
+
+
 def main() -> None:
     project = Path.cwd()
     prune(project)
+    if rendered_by_cruft():
+        return
     write_answers(project)
     init_git(project)
     setup = "make setup"
