@@ -97,7 +97,23 @@ CONTINUOUS_INTEGRATION: set[str] = set()
 MONITORING: set[str] = set()
 
 # CD, CT and monitoring workflows, Kubernetes, Argo CD and alerting manifests (level 3)
-FULL_AUTOMATION: set[str] = set()
+FULL_AUTOMATION = {
+    "deploy/argocd/production.yaml",
+    "deploy/argocd/staging.yaml",
+    "deploy/k8s/base/deployment.yaml",
+    "deploy/k8s/base/hpa.yaml",
+    "deploy/k8s/base/kustomization.yaml",
+    "deploy/k8s/base/pdb.yaml",
+    "deploy/k8s/base/service.yaml",
+    "deploy/k8s/components/candidate/kustomization.yaml",
+    "deploy/k8s/overlays/production/kustomization.yaml",
+    "deploy/k8s/overlays/staging/kustomization.yaml",
+    "deploy/monitoring/alerts-test.yml",
+    "deploy/monitoring/alerts.yml",
+    "deploy/monitoring/grafana-dashboard.json",
+    "src/customer_churn/gitops.py",
+    "tests/unit/test_gitops.py",
+}
 
 PYTORCH = {"src/customer_churn/models/mlp.py"}
 

@@ -75,6 +75,31 @@ def cmd_export(args: argparse.Namespace, params: dict[str, Any]) -> None:
 
     version = export_model(args.model_uri, args.output)
     log.info("exported model version %s from %s to %s", version, args.model_uri, args.output)
+{%- if cookiecutter.__cd %}
+
+
+def cmd_promote(args: argparse.Namespace, params: dict[str, Any]) -> None:
+    from .gitops import PromotionError, promote
+
+    try:
+        changed = promote(args.overlay, args.image, args.model_version, args.role, args.overlays)
+    except PromotionError as error:
+        raise stages.StageFailed(str(error)) from error
+    verdict = "promoted" if changed else "unchanged"
+    print(f"{verdict} {args.overlay} {args.role}: {args.image} (model {args.model_version})")
+
+
+def add_gitops_commands(commands: Any) -> None:
+    from .gitops import OVERLAYS_DIR, ROLES
+
+    promote = commands.add_parser("promote", help="point a deployment overlay at an image and model version (GitOps)")
+    promote.add_argument("--overlay", required=True, help=f"environment: a folder of {OVERLAYS_DIR}")
+    promote.add_argument("--image", required=True, help="REPOSITORY:TAG or REPOSITORY@sha256:DIGEST")
+    promote.add_argument("--model-version", required=True, help="version of the model baked into the image")
+    promote.add_argument("--role", choices=tuple(ROLES), default="primary", help="candidate: the shadow/canary model")
+    promote.add_argument("--overlays", type=Path, default=OVERLAYS_DIR, help=f"default: {OVERLAYS_DIR}")
+    promote.set_defaults(handler=cmd_promote)
+{%- endif %}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -105,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(handler=cmd_export)
     docs = commands.add_parser("docs", help="regenerate docs/data_schema.md and the docs' blocks filled from outputs")
     docs.set_defaults(handler=cmd_docs)
+{%- if cookiecutter.__cd %}
+    add_gitops_commands(commands)
+{%- endif %}
     return parser
 
 
