@@ -91,7 +91,7 @@ AUTOMATED_DEVELOPMENT = {
 }
 
 # pre-commit, the CI workflow and its shared setup action (level 2+)
-CONTINUOUS_INTEGRATION: set[str] = set()
+CONTINUOUS_INTEGRATION = {".github/actions/setup/action.yml", ".github/workflows/ci.yml", ".pre-commit-config.yaml"}
 
 # drift, feedback-loop metrics and the retraining decision (level 2+)
 MONITORING: set[str] = set()
