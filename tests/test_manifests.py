@@ -1,0 +1,309 @@
+"""Level 3 deployment: Kubernetes manifests, GitOps promotion, Argo CD and alerting.
+
+The manifests are checked with the tools a cluster would use: `kubectl kustomize` renders each
+overlay and `kubernetes-validate --strict` checks every object against the Kubernetes API schema;
+the alert rules pass `promtool check rules` and their own `promtool test rules`; and every
+metric the rules and the dashboard query is one the service really exposes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cookiecutter.main import cookiecutter
+from helpers import TEMPLATE, Bake
+
+# the oldest Kubernetes release the manifests support, and the newest the pinned validator knows
+K8S_VERSIONS = ("1.30.0", "1.37.0")
+OVERLAYS = ("staging", "production")
+KINDS = {"ConfigMap", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Service"}
+SLUG, MODULE, OWNER = "customer-churn", "customer_churn", "jane-doe"
+IMAGE = f"ghcr.io/{OWNER}/{SLUG}"
+VALIDATE = Path(sys.executable).with_name("kubernetes-validate")
+
+
+def tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is not installed: .ci/run installs it (kubectl ships with the machine, promtool with apt)")
+    return path
+
+
+def run(command: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, f"{' '.join(map(str, command))}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One level-3 project for the whole module (read-only: tests that change it copy it)."""
+    output = tmp_path_factory.mktemp("level3")
+    baked = cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output), extra_context={"maturity_level": "3"})
+    return Path(baked)
+
+
+def render(project: Path, overlay: str) -> list[dict[str, Any]]:
+    output = run([tool("kubectl"), "kustomize", str(project / "deploy" / "k8s" / "overlays" / overlay)])
+    return [document for document in yaml.safe_load_all(output.stdout) if document]
+
+
+def validate(files: list[Path], version: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(VALIDATE), "--strict", "-k", version, *map(str, files)], capture_output=True, text=True, check=False
+    )
+
+
+def by_kind(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    (found,) = [item for item in objects if item["kind"] == kind]
+    return found
+
+
+@pytest.mark.parametrize("level", ["1", "2"])
+def test_lower_levels_have_no_deployment_manifests(bake: Bake, level: str) -> None:
+    project = bake(maturity_level=level)
+    assert not (project / "deploy").exists()
+    assert not (project / "src" / MODULE / "gitops.py").exists()
+    assert '"promote"' not in (project / "src" / MODULE / "cli.py").read_text()
+
+
+@pytest.mark.parametrize("version", K8S_VERSIONS)
+def test_every_manifest_passes_strict_schema_validation(project: Path, version: str) -> None:
+    manifests = sorted(
+        path for path in (project / "deploy" / "k8s").rglob("*.yaml") if path.name != "kustomization.yaml"
+    )
+    assert {path.name for path in manifests} == {"deployment.yaml", "hpa.yaml", "pdb.yaml", "service.yaml"}
+    result = validate(manifests, version)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count(" passed for resource ") == len(manifests), result.stdout
+
+
+def test_strict_validation_catches_an_unknown_field(project: Path, tmp_path: Path) -> None:
+    """The control for the test above: a misspelt field must fail, or the validator proves nothing."""
+    deployment = yaml.safe_load((project / "deploy" / "k8s" / "base" / "deployment.yaml").read_text())
+    deployment["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["periodSecond"] = 5
+    broken = tmp_path / "deployment.yaml"
+    broken.write_text(yaml.safe_dump(deployment))
+    assert validate([broken], K8S_VERSIONS[0]).returncode != 0
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_each_overlay_renders_into_valid_objects(project: Path, overlay: str, tmp_path: Path) -> None:
+    objects = render(project, overlay)
+    assert {item["kind"] for item in objects} == KINDS
+    namespace = yaml.safe_load((project / "deploy" / "k8s" / "overlays" / overlay / "kustomization.yaml").read_text())[
+        "namespace"
+    ]
+    assert {item["metadata"]["namespace"] for item in objects} == {namespace}
+    rendered = tmp_path / f"{overlay}.yaml"
+    rendered.write_text(yaml.safe_dump_all(objects))
+    for version in K8S_VERSIONS:
+        result = validate([rendered], version)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout.count(" passed for resource ") == len(KINDS), result.stdout
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_rendered_pods_are_restricted_and_wired_to_what_the_service_reads(project: Path, overlay: str) -> None:
+    objects = render(project, overlay)
+    deployment = by_kind(objects, "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    assert "replicas" not in deployment["spec"], "the autoscaler owns the replica count"
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] == 10001
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    volumes = {volume["name"] for volume in pod["volumes"]}
+    for container in pod["containers"] + pod.get("initContainers", []):
+        context = container["securityContext"]
+        assert context["allowPrivilegeEscalation"] is False
+        assert context["readOnlyRootFilesystem"] is True
+        assert context["capabilities"] == {"drop": ["ALL"]}
+        assert context["runAsUser"] == 10001
+        assert {"cpu", "memory"} <= set(container["resources"]["requests"]) & set(container["resources"]["limits"])
+        assert {mount["name"] for mount in container["volumeMounts"]} <= volumes
+    (service,) = pod["containers"]
+    assert service["readinessProbe"]["httpGet"] == {"path": "/health/ready", "port": "http"}
+    assert service["livenessProbe"]["httpGet"] == {"path": "/health/live", "port": "http"}
+    assert service["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
+
+    # the writable paths are exactly what the service writes: the prediction log (the
+    # Dockerfile's PREDICTION_LOG), temporary files, and the candidate model's folder
+    dockerfile = (project / "Dockerfile").read_text()
+    prediction_log = Path(re.search(r"PREDICTION_LOG=(\S+)", dockerfile).group(1))
+    writable = {mount["mountPath"] for mount in service["volumeMounts"] if not mount.get("readOnly")}
+    assert writable == {str(prediction_log.parent), "/tmp"}
+
+    # envFrom names the generated ConfigMap, and the service accepts its settings
+    config_map = by_kind(objects, "ConfigMap")
+    assert service["envFrom"] == [{"configMapRef": {"name": config_map["metadata"]["name"]}}]
+    settings = load_settings(project, {**image_environment(dockerfile), **config_map["data"]})
+    expected = {"staging": ("shadow", 0.1), "production": ("canary", 0.1)}[overlay]
+    assert (settings.strategy, settings.canary_weight) == expected
+
+    # the candidate model is copied by an init container into the folder the service loads it from
+    (init,) = pod["initContainers"]
+    candidate_mounts = {mount["mountPath"] for mount in init["volumeMounts"]}
+    assert settings.candidate_uri in candidate_mounts
+    assert settings.candidate_uri in init["command"][-1]
+    assert {mount["mountPath"]: mount.get("readOnly") for mount in service["volumeMounts"]}[settings.candidate_uri]
+    assert init["image"].rpartition(":")[0] == service["image"].rpartition(":")[0] == IMAGE
+
+    # the Service, the disruption budget and the autoscaler all find these pods
+    labels = pod_labels(deployment).items()
+    assert by_kind(objects, "Service")["spec"]["selector"].items() <= labels
+    assert by_kind(objects, "PodDisruptionBudget")["spec"]["selector"]["matchLabels"].items() <= labels
+    assert (
+        by_kind(objects, "HorizontalPodAutoscaler")["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
+    )
+
+
+def pod_labels(deployment: dict[str, Any]) -> dict[str, str]:
+    return deployment["spec"]["template"]["metadata"]["labels"]
+
+
+def image_environment(dockerfile: str) -> dict[str, str]:
+    """The ENV values of the Dockerfile's final stage (the settings the image brings along)."""
+    final = dockerfile.rsplit("\nFROM ", 1)[1]
+    (block,) = re.findall(r"^ENV ((?:.*\\\n)*.*)$", final, flags=re.MULTILINE)
+    return dict(re.findall(r"(\w+)=(\S+)", block))
+
+
+def load_settings(project: Path, environment: dict[str, str]) -> Any:
+    """The generated service's own Settings.from_env(), under exactly `environment`."""
+    source = project / "src" / MODULE / "serving" / "settings.py"
+    read = set(re.findall(r'env\.get\("(\w+)"', source.read_text()))
+    assert set(environment) - {"PATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"} <= read, "a setting nobody reads"
+    spec = importlib.util.spec_from_file_location(f"{MODULE}_settings", source)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while building the class
+    spec.loader.exec_module(module)
+    saved = dict(os.environ)
+    try:
+        os.environ.clear()
+        os.environ.update(environment)
+        return module.Settings.from_env()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        del sys.modules[spec.name]
+
+
+def test_promote_reaches_the_rendered_deployment(project: Path, tmp_path: Path) -> None:
+    copy = tmp_path / SLUG
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns(".git"))
+    env = {**os.environ, "PYTHONPATH": str(copy / "src")}
+
+    def promote(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", MODULE, "promote", *args], cwd=copy, env=env, capture_output=True, text=True
+        )
+
+    primary = promote("--overlay", "production", "--image", f"{IMAGE}:sha-0123abc", "--model-version", "42")
+    assert primary.returncode == 0, primary.stderr
+    candidate = promote(
+        "--overlay", "production", "--image", f"{IMAGE}:sha-4567def", "--model-version", "43", "--role", "candidate"
+    )
+    assert candidate.returncode == 0, candidate.stderr
+    kustomization = copy / "deploy" / "k8s" / "overlays" / "production" / "kustomization.yaml"
+    promoted = kustomization.read_text()
+    again = promote("--overlay", "production", "--image", f"{IMAGE}:sha-0123abc", "--model-version", "42")
+    assert again.stdout.startswith("unchanged")
+    assert kustomization.read_text() == promoted
+
+    deployment = by_kind(render(copy, "production"), "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    assert [container["image"] for container in pod["containers"]] == [f"{IMAGE}:sha-0123abc"]
+    assert [container["image"] for container in pod["initContainers"]] == [f"{IMAGE}:sha-4567def"]
+    assert pod_labels(deployment)["model-version"] == "42"
+    assert pod_labels(deployment)["candidate-model-version"] == "43"
+    # staging is untouched by a production promotion
+    staging = by_kind(render(copy, "staging"), "Deployment")
+    assert staging == by_kind(render(project, "staging"), "Deployment")
+
+    for bad in (["--overlay", "qa", "--image", f"{IMAGE}:1"], ["--overlay", "staging", "--image", IMAGE]):
+        refused = promote(*bad, "--model-version", "1")
+        assert refused.returncode == 1
+        assert refused.stderr.startswith("error: promote: ")
+    assert kustomization.read_text() == promoted
+
+
+def test_argo_cd_applications_point_at_the_overlays(project: Path) -> None:
+    applications = {path.stem: yaml.safe_load(path.read_text()) for path in (project / "deploy" / "argocd").glob("*")}
+    assert set(applications) == set(OVERLAYS)
+    for overlay, application in applications.items():
+        assert application["apiVersion"] == "argoproj.io/v1alpha1"
+        assert application["kind"] == "Application"
+        spec = application["spec"]
+        assert spec["source"]["repoURL"] == f"https://github.com/{OWNER}/{SLUG}.git"
+        assert spec["source"]["path"] == f"deploy/k8s/overlays/{overlay}"
+        kustomization = yaml.safe_load((project / spec["source"]["path"] / "kustomization.yaml").read_text())
+        assert spec["destination"]["namespace"] == kustomization["namespace"]
+        assert ("automated" in spec.get("syncPolicy", {})) is (overlay == "staging")
+
+
+# PromQL words that are not metric names
+PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "bool", "offset"}
+
+
+def queried_metrics(expression: str) -> set[str]:
+    """Metric names in a PromQL expression: identifiers that are not functions, keywords or labels."""
+    expression = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expression)  # string literals
+    expression = re.sub(r"\{[^}]*\}|\[[^\]]*\]", " ", expression)  # label matchers, ranges
+    expression = re.sub(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", expression)
+    names = re.findall(r"(?<![\w.])([a-zA-Z_:][\w:]*)\b(?!\s*\()", expression)
+    return {name for name in names if name not in PROMQL_WORDS}
+
+
+def exposed_metrics(project: Path) -> set[str]:
+    """Every sample name the service's /metrics can carry, from its own metrics module."""
+    source = project / "src" / MODULE / "serving" / "metrics.py"
+    spec = importlib.util.spec_from_file_location(f"{MODULE}_metrics", source)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = module.ServiceMetrics().render().decode()
+    suffixes = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_count", "_sum", "_created")}
+    names = set()
+    for name, kind in re.findall(r"^# TYPE (\S+) (\S+)$", text, flags=re.MULTILINE):
+        stem = name.removesuffix("_total") if kind == "counter" else name
+        names |= {stem + suffix for suffix in suffixes.get(kind, ("",))}
+    return names
+
+
+def test_alerts_and_dashboard_query_only_metrics_the_service_exposes(project: Path) -> None:
+    monitoring = project / "deploy" / "monitoring"
+    rules = yaml.safe_load((monitoring / "alerts.yml").read_text())
+    alert_expressions = [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
+    dashboard = yaml.safe_load((monitoring / "grafana-dashboard.json").read_text())
+    panel_expressions = [target["expr"] for panel in dashboard["panels"] for target in panel.get("targets", [])]
+
+    queried = set().union(*map(queried_metrics, alert_expressions + panel_expressions))
+    exposed = exposed_metrics(project)
+    assert {"http_requests_total", "http_request_duration_seconds_bucket", "shadow_disagreements_total"} <= queried
+    assert {"feature_drift_share", "drift_detected"} <= queried
+    assert queried <= exposed, f"not exposed by the service: {sorted(queried - exposed)}"
+    assert all(f'job="{SLUG}"' in expression for expression in alert_expressions + panel_expressions)
+
+
+def test_alert_rules_pass_promtool_and_their_unit_tests(project: Path) -> None:
+    promtool = tool("promtool")
+    monitoring = project / "deploy" / "monitoring"
+    checked = run([promtool, "check", "rules", "alerts.yml"], cwd=monitoring)
+    rules = yaml.safe_load((monitoring / "alerts.yml").read_text())
+    count = sum(len(group["rules"]) for group in rules["groups"])
+    assert f"SUCCESS: {count} rules found" in checked.stdout
+    run([promtool, "test", "rules", "alerts-test.yml"], cwd=monitoring)
+    # every alert is exercised by the unit tests, firing and quiet
+    tests = yaml.safe_load((monitoring / "alerts-test.yml").read_text())["tests"]
+    firing = {case["alertname"] for test in tests for case in test["alert_rule_test"] if case["exp_alerts"]}
+    quiet = {case["alertname"] for test in tests for case in test["alert_rule_test"] if not case["exp_alerts"]}
+    alerts = {rule["alert"] for group in rules["groups"] for rule in group["rules"]}
+    assert firing == quiet == alerts
