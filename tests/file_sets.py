@@ -94,7 +94,18 @@ AUTOMATED_DEVELOPMENT = {
 CONTINUOUS_INTEGRATION = {".github/actions/setup/action.yml", ".github/workflows/ci.yml", ".pre-commit-config.yaml"}
 
 # drift, feedback-loop metrics and the retraining decision (level 2+)
-MONITORING: set[str] = set()
+MONITORING = {
+    "src/customer_churn/monitoring/__init__.py",
+    "src/customer_churn/monitoring/drift.py",
+    "src/customer_churn/monitoring/feedback.py",
+    "src/customer_churn/monitoring/report.py",
+    "src/customer_churn/monitoring/retrain.py",
+    "src/customer_churn/monitoring/run.py",
+    "src/customer_churn/monitoring/windows.py",
+    "tests/integration/test_retrain.py",
+    "tests/monitoring/test_drift.py",
+    "tests/monitoring/test_feedback.py",
+}
 
 # CD, CT and monitoring workflows, Kubernetes, Argo CD and alerting manifests (level 3)
 FULL_AUTOMATION = {

@@ -75,6 +75,45 @@ def cmd_export(args: argparse.Namespace, params: dict[str, Any]) -> None:
 
     version = export_model(args.model_uri, args.output)
     log.info("exported model version %s from %s to %s", version, args.model_uri, args.output)
+
+
+{%- if cookiecutter.__monitoring %}
+
+
+def cmd_drift(args: argparse.Namespace, params: dict[str, Any]) -> None:
+    from .monitoring.run import run_drift
+
+    run_drift(params, args.current_raw)
+
+
+def cmd_feedback(args: argparse.Namespace, params: dict[str, Any]) -> None:
+    from .monitoring.run import run_feedback
+
+    run_feedback(params, args.current_raw)
+
+
+def cmd_retrain(args: argparse.Namespace, params: dict[str, Any]) -> None:
+    from .monitoring.run import run_retrain
+
+    decision = run_retrain(params, args.new_data, args.decide_only, args.strategy)
+    print(f"retrain={'true' if decision['retrain'] else 'false'}")
+
+
+def add_monitoring_commands(commands: Any) -> None:
+    batch_help = "a raw batch folder (the four CSV files of data/raw) instead of the prediction log"
+    drift = commands.add_parser("drift", help="compare the training data with the newest predictions or a raw batch")
+    drift.add_argument("--current-raw", type=Path, default=None, help=batch_help)
+    drift.set_defaults(handler=cmd_drift)
+    feedback = commands.add_parser("feedback", help="judge the champion against ground truth, per time window")
+    feedback.add_argument("--current-raw", type=Path, default=None, help="a labelled " + batch_help)
+    feedback.set_defaults(handler=cmd_feedback)
+    retrain = commands.add_parser("retrain", help="decide on retraining; train, compare and promote a challenger")
+    retrain.add_argument("--new-data", type=Path, default=None, help="labelled raw batch to retrain with")
+    retrain.add_argument("--decide-only", action="store_true", help="write the decision without training")
+    retrain.add_argument("--strategy", choices=("separate", "combined"), default=None, help="default: params")
+    retrain.set_defaults(handler=cmd_retrain)
+{%- endif %}
+
 {%- if cookiecutter.__cd %}
 
 
@@ -130,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(handler=cmd_export)
     docs = commands.add_parser("docs", help="regenerate docs/data_schema.md and the docs' blocks filled from outputs")
     docs.set_defaults(handler=cmd_docs)
+{%- if cookiecutter.__monitoring %}
+    add_monitoring_commands(commands)
+{%- endif %}
 {%- if cookiecutter.__cd %}
     add_gitops_commands(commands)
 {%- endif %}

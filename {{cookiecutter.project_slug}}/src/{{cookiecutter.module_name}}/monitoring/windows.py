@@ -1,0 +1,84 @@
+"""The windows that monitoring compares: the reference (the training data) and a current one.
+
+The current window comes from the prediction log (what the service really saw) or from a
+new raw batch (data that has not been served yet). Either is checked against the data
+contract first: an empty or schema-breaking window is an error, never a drift verdict.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import config
+from ..schema import CATEGORICAL_FEATURES, FEATURES, MODEL_INPUT
+from ..stages import StageFailed
+
+PREDICTION = "probability"
+
+
+class WindowError(StageFailed):
+    """A window that cannot be judged; the message says why."""
+
+
+def check_window(frame: pd.DataFrame, source: str, min_rows: int) -> pd.DataFrame:
+    """Refuse a window that is too small or breaks the contract's columns, types or categories."""
+    missing = [name for name in FEATURES if name not in frame.columns]
+    if missing:
+        raise WindowError(f"{source}: missing column(s) {', '.join(missing)}")
+    if len(frame) < min_rows:
+        raise WindowError(f"{source}: {len(frame)} row(s), fewer than monitoring.min_rows={min_rows}")
+    for column in MODEL_INPUT.by_role("feature"):
+        values = frame[column.name]
+        if values.isna().any():
+            raise WindowError(f"{source}: column {column.name} has {int(values.isna().sum())} empty value(s)")
+        if column.dtype == "category":
+            unknown = set(values.astype(str).unique()) - set(column.allowed or ())
+            if unknown:
+                raise WindowError(f"{source}: column {column.name} has values outside the contract: {sorted(unknown)}")
+        elif not pd.api.types.is_numeric_dtype(values):
+            raise WindowError(f"{source}: column {column.name} should be numeric, found {values.dtype}")
+    return frame
+
+
+def reference_window(rows: int, seed: int, train_file: Path = config.TRAIN_FILE) -> pd.DataFrame:
+    """A seeded sample of the training split: the data the current model learned from."""
+    train = pd.read_parquet(train_file, columns=FEATURES)
+    return train.sample(min(rows, len(train)), random_state=seed).reset_index(drop=True) if rows else train
+
+
+def logged_window(log_file: Path, rows: int) -> pd.DataFrame:
+    """The newest `rows` predictions answered by the primary model (0 = all), read as Arrow."""
+    if not log_file.exists():
+        raise WindowError(f"{log_file}: no prediction log; serve some predictions or pass a raw batch")
+    import adbc_driver_sqlite.dbapi as adbc
+
+    limit = f" order by rowid desc limit {int(rows)}" if rows else ""
+    query = f"select {PREDICTION}, {', '.join(FEATURES)} from predictions where role = 'primary'{limit}"
+    with adbc.connect(str(log_file)) as connection, connection.cursor() as cursor:
+        cursor.execute(query)
+        frame = cursor.fetch_arrow_table().to_pandas()
+    for name in CATEGORICAL_FEATURES:
+        frame[name] = frame[name].astype(object)
+    return frame
+
+
+def batch_window(raw_dir: Path, snapshot_date: str) -> pd.DataFrame:
+    """A new raw batch (same four files as data/raw), aggregated exactly as `ingest` does."""
+    from ..data.ingest import build_model_input, read_sources
+
+    if not raw_dir.is_dir():
+        raise WindowError(f"{raw_dir}: not a folder of raw sources")
+    try:
+        return build_model_input(read_sources(raw_dir), snapshot_date)
+    except FileNotFoundError as missing:
+        raise WindowError(f"{raw_dir}: missing raw source {Path(str(missing.filename)).name}") from missing
+    except (KeyError, ValueError, TypeError) as broken:
+        raise WindowError(f"{raw_dir}: the raw batch breaks the data contract: {broken}") from broken
+
+
+def score(model: object, frame: pd.DataFrame) -> np.ndarray:
+    """Churn probabilities of `model` for every row of the window."""
+    return model.predict_proba(frame[FEATURES])[:, 1]  # type: ignore[attr-defined]

@@ -1,0 +1,102 @@
+"""Drift statistics: calibrated on same-distribution windows, powerful on injected shifts, strict on bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.module_name }}.data.generate import generate, write_sources
+from {{ cookiecutter.module_name }}.data.ingest import build_model_input, read_sources
+from {{ cookiecutter.module_name }}.monitoring.drift import compare, population_stability_index
+from {{ cookiecutter.module_name }}.monitoring.windows import WindowError, check_window
+from {{ cookiecutter.module_name }}.schema import (
+    CATEGORICAL_FEATURES,
+    FEATURES,
+    MODEL_INPUT,
+    NUMERIC_FEATURES,
+)
+
+SEEDS = range(50)
+
+
+@pytest.fixture(scope="module")
+def population(params: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    """50,000 customers from one distribution: every window below is a sample of it."""
+    folder = tmp_path_factory.mktemp("population")
+    write_sources(generate(size=2.5, seed=123), folder)
+    return build_model_input(read_sources(folder), params["data"]["snapshot_date"])
+
+
+@pytest.fixture(scope="module")
+def settings(params: dict[str, Any]) -> dict[str, Any]:
+    return params["monitoring"]
+
+
+def windows(population: pd.DataFrame, settings: dict[str, Any], seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A reference and a current window of the default sizes, disjoint, from the same population."""
+    shuffled = population.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    reference_rows, current_rows = int(settings["reference_rows"]), int(settings["window_rows"])
+    return shuffled.iloc[:reference_rows], shuffled.iloc[reference_rows : reference_rows + current_rows].copy()
+
+
+def test_same_distribution_flags_no_more_than_the_false_positive_rate(population, settings) -> None:
+    flagged, significant, tests = 0, 0, 0
+    for seed in SEEDS:
+        report = compare(*windows(population, settings, seed), settings)
+        flagged += len(report["drifted_features"])
+        significant += sum(result["p_value"] < settings["p_value"] for result in report["features"].values())
+        tests += len(report["features"])
+    assert flagged / tests <= settings["p_value"]
+    # the tests themselves are calibrated, not merely silenced by the PSI bound
+    assert significant / tests <= settings["p_value"] + 3 * np.sqrt(settings["p_value"] / tests)
+
+
+@pytest.mark.parametrize("feature", NUMERIC_FEATURES)
+def test_half_a_standard_deviation_shift_is_detected_in_that_feature_only(population, settings, feature) -> None:
+    reference, current = windows(population, settings, seed=1)
+    current[feature] = current[feature] + 0.5 * reference[feature].std()
+    report = compare(reference, current, settings)
+    assert report["drifted_features"] == [feature]
+    assert report["drifted"] is True
+
+
+@pytest.mark.parametrize("feature", CATEGORICAL_FEATURES)
+def test_a_twenty_point_move_in_one_category_is_detected_in_that_feature_only(population, settings, feature) -> None:
+    reference, current = windows(population, settings, seed=2)
+    target = MODEL_INPUT.column(feature).allowed[0]
+    others = current.index[current[feature] != target]
+    moved = np.random.default_rng(0).choice(others, size=int(0.2 * len(current)), replace=False)
+    current.loc[moved, feature] = target
+    report = compare(reference, current, settings)
+    assert report["drifted_features"] == [feature]
+    assert (
+        report["features"][feature]["current_shares"][target]
+        >= report["features"][feature]["reference_shares"][target] + 0.19
+    )
+
+
+def test_identical_shares_have_zero_psi() -> None:
+    shares = np.array([0.2, 0.3, 0.5])
+    assert population_stability_index(shares, shares) == 0.0
+    assert population_stability_index(shares, shares[::-1]) > 0.25
+
+
+@pytest.mark.parametrize(
+    ("breakage", "message"),
+    [
+        (lambda frame: frame.iloc[:0], "0 row(s), fewer than monitoring.min_rows"),
+        (lambda frame: frame.drop(columns=["age"]), "missing column(s) age"),
+        (lambda frame: frame.assign(plan="platinum"), "column plan has values outside the contract: ['platinum']"),
+        (lambda frame: frame.assign(monthly_fee="cheap"), "column monthly_fee should be numeric"),
+        (lambda frame: frame.assign(age=np.nan), "column age has"),
+    ],
+    ids=["empty", "missing-column", "unknown-category", "wrong-type", "nulls"],
+)
+def test_a_broken_current_window_is_an_error_not_a_verdict(population, settings, breakage, message) -> None:
+    current = breakage(population.head(1000)[FEATURES].copy())
+    with pytest.raises(WindowError, match=r"^current: .*") as error:
+        check_window(current, "current", settings["min_rows"])
+    assert message in str(error.value)
