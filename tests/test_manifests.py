@@ -136,7 +136,7 @@ def test_rendered_pods_are_restricted_and_wired_to_what_the_service_reads(projec
     assert service["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
 
     # the writable paths are exactly what the service writes: the prediction log (the
-    # Dockerfile's PREDICTION_LOG), temporary files, and the candidate model's folder
+    # Dockerfile's PREDICTION_LOG) and temporary files
     dockerfile = (project / "Dockerfile").read_text()
     prediction_log = Path(re.search(r"PREDICTION_LOG=(\S+)", dockerfile).group(1))
     writable = {mount["mountPath"] for mount in service["volumeMounts"] if not mount.get("readOnly")}
@@ -149,12 +149,13 @@ def test_rendered_pods_are_restricted_and_wired_to_what_the_service_reads(projec
     expected = {"staging": ("shadow", 0.1), "production": ("canary", 0.1)}[overlay]
     assert (settings.strategy, settings.canary_weight) == expected
 
-    # the candidate model is copied by an init container into the folder the service loads it from
+    # an init container copies the candidate model into the folder the service loads it from,
+    # on a volume the service mounts read-only
     (init,) = pod["initContainers"]
-    candidate_mounts = {mount["mountPath"] for mount in init["volumeMounts"]}
-    assert settings.candidate_uri in candidate_mounts
-    assert settings.candidate_uri in init["command"][-1]
-    assert {mount["mountPath"]: mount.get("readOnly") for mount in service["volumeMounts"]}[settings.candidate_uri]
+    volume = str(Path(settings.candidate_uri).parent)
+    assert f"'{settings.candidate_uri}'" in init["command"][-1]
+    (shared,) = [mount["name"] for mount in init["volumeMounts"] if mount["mountPath"] == volume]
+    assert {"name": shared, "mountPath": volume, "readOnly": True} in service["volumeMounts"]
     assert init["image"].rpartition(":")[0] == service["image"].rpartition(":")[0] == IMAGE
 
     # the Service, the disruption budget and the autoscaler all find these pods
