@@ -98,6 +98,7 @@ MONITORING = {
     "src/customer_churn/monitoring/__init__.py",
     "src/customer_churn/monitoring/drift.py",
     "src/customer_churn/monitoring/feedback.py",
+    "src/customer_churn/monitoring/gauges.py",
     "src/customer_churn/monitoring/report.py",
     "src/customer_churn/monitoring/retrain.py",
     "src/customer_churn/monitoring/run.py",
@@ -105,6 +106,7 @@ MONITORING = {
     "tests/integration/test_retrain.py",
     "tests/monitoring/test_drift.py",
     "tests/monitoring/test_feedback.py",
+    "tests/monitoring/test_gauges.py",
 }
 
 # CD, CT and monitoring workflows, Kubernetes, Argo CD and alerting manifests (level 3)

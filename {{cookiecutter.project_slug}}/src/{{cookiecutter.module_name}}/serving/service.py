@@ -15,6 +15,9 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+{% if cookiecutter.__monitoring -%}
+from ..monitoring.gauges import DriftReportCollector
+{% endif -%}
 from .batching import MicroBatcher
 from .contract import ROUTING_KEY
 from .metrics import ServiceMetrics
@@ -53,6 +56,10 @@ class Service:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.metrics = ServiceMetrics()
+{%- if cookiecutter.__monitoring %}
+        if settings.drift_report:
+            self.metrics.registry.register(DriftReportCollector(settings.drift_report))
+{%- endif %}
         self.models: dict[str, ServedModel] = {}
         self.batchers: dict[str, MicroBatcher] = {}
         self.load_error: str | None = None

@@ -28,6 +28,7 @@ class Settings:
     batch_max_rows: int = 4096
     shadow_queue_size: int = 1000
     prediction_log: Path | None = None
+    drift_report: Path | None = None
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -54,4 +55,7 @@ class Settings:
             batch_max_rows=int(env.get("BATCH_MAX_ROWS", "4096")),
             shadow_queue_size=int(env.get("SHADOW_QUEUE_SIZE", "1000")),
             prediction_log=Path(log) if log else None,
+{%- if cookiecutter.__monitoring %}
+            drift_report=Path(env.get("DRIFT_REPORT", "reports/drift.json")),
+{%- endif %}
         )
