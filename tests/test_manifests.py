@@ -26,7 +26,10 @@ from helpers import TEMPLATE, Bake
 K8S_VERSIONS = ("1.30.0", "1.37.0")
 OVERLAYS = ("staging", "production")
 KINDS = {"ConfigMap", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Service"}
-SLUG, MODULE, OWNER = "customer-churn", "customer_churn", "jane-doe"
+# the longest slug the pre-generation hook accepts: every derived Kubernetes name must still fit
+SLUG = "customer-churn-prediction-service-for-retail-banks"
+MODULE, OWNER = SLUG.replace("-", "_"), "jane-doe"
+DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 IMAGE = f"ghcr.io/{OWNER}/{SLUG}"
 VALIDATE = Path(sys.executable).with_name("kubernetes-validate")
 
@@ -48,7 +51,8 @@ def run(command: list[str], cwd: Path | None = None) -> subprocess.CompletedProc
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One level-3 project for the whole module (read-only: tests that change it copy it)."""
     output = tmp_path_factory.mktemp("level3")
-    baked = cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output), extra_context={"maturity_level": "3"})
+    answers = {"maturity_level": "3", "project_slug": SLUG}
+    baked = cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output), extra_context=answers)
     return Path(baked)
 
 
@@ -70,7 +74,7 @@ def by_kind(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("level", ["1", "2"])
 def test_lower_levels_have_no_deployment_manifests(bake: Bake, level: str) -> None:
-    project = bake(maturity_level=level)
+    project = bake(maturity_level=level, project_slug=SLUG)
     assert not (project / "deploy").exists()
     assert not (project / "src" / MODULE / "gitops.py").exists()
     assert '"promote"' not in (project / "src" / MODULE / "cli.py").read_text()
@@ -104,6 +108,10 @@ def test_each_overlay_renders_into_valid_objects(project: Path, overlay: str, tm
         "namespace"
     ]
     assert {item["metadata"]["namespace"] for item in objects} == {namespace}
+    assert DNS_LABEL.fullmatch(namespace)
+    for item in objects:
+        assert DNS_LABEL.fullmatch(item["metadata"]["name"]) or item["kind"] == "ConfigMap"
+        assert all(len(value) <= 63 for value in item["metadata"]["labels"].values())
     rendered = tmp_path / f"{overlay}.yaml"
     rendered.write_text(yaml.safe_dump_all(objects))
     for version in K8S_VERSIONS:
