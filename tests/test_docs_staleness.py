@@ -1,0 +1,39 @@
+"""A generated project's own tests catch a schema page that is older than the data contract."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import Bake
+
+pytestmark = pytest.mark.slow  # three pytest runs inside the generated project
+
+STALENESS_TEST = "tests/unit/test_docs.py::test_data_schema_page_matches_the_contract"
+
+
+def in_project(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(project / "src")}
+    return subprocess.run([sys.executable, *args], cwd=project, env=env, capture_output=True, text=True, check=False)
+
+
+def test_a_contract_change_without_make_docs_fails_the_projects_tests(bake: Bake) -> None:
+    project = bake(project_name="Customer Churn")
+    pytest_args = ("-m", "pytest", "-q", "-p", "no:cacheprovider", STALENESS_TEST)
+    assert in_project(project, *pytest_args).returncode == 0
+
+    schema = project / "src/customer_churn/schema.py"
+    schema.write_text(schema.read_text().replace('"CRM identifier"', '"CRM customer number"', 1))
+    stale = in_project(project, *pytest_args)
+    assert stale.returncode == 1
+    assert "docs/data_schema.md is stale: run `make docs`" in stale.stdout
+
+    assert in_project(project, "-m", "customer_churn", "docs").returncode == 0
+    assert (
+        "| `customer_id` | int | id | no | yes | >= 1 | CRM customer number |"
+        in (project / "docs/data_schema.md").read_text()
+    )
+    assert in_project(project, *pytest_args).returncode == 0
