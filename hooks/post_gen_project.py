@@ -20,6 +20,7 @@ CONTEXT: dict[str, object] = json.loads(r"""{{ cookiecutter | tojson }}""")
 OPTIONAL_FOLDERS = {
     ".dvc": "__dvc",
     ".github": "__ci",
+    ".github/actions/promote": "__cd",
     "deploy": "__cd",
     f"src/{CONTEXT['module_name']}/monitoring": "__monitoring",
     "tests/monitoring": "__monitoring",

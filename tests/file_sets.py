@@ -111,6 +111,10 @@ MONITORING = {
 
 # CD, CT and monitoring workflows, Kubernetes, Argo CD and alerting manifests (level 3)
 FULL_AUTOMATION = {
+    ".github/actions/promote/action.yml",
+    ".github/workflows/cd.yml",
+    ".github/workflows/ct.yml",
+    ".github/workflows/monitor.yml",
     "deploy/argocd/production.yaml",
     "deploy/argocd/staging.yaml",
     "deploy/k8s/base/deployment.yaml",
