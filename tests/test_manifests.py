@@ -8,7 +8,9 @@ metric the rules and the dashboard query is one the service really exposes.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -166,6 +168,12 @@ def test_rendered_pods_are_restricted_and_wired_to_what_the_service_reads(projec
     assert {"name": shared, "mountPath": volume, "readOnly": True} in service["volumeMounts"]
     assert init["image"].rpartition(":")[0] == service["image"].rpartition(":")[0] == IMAGE
 
+    # the drift report the service turns into gauges is read from an optional ConfigMap volume
+    (drift,) = [mount for mount in service["volumeMounts"] if mount["mountPath"] == str(settings.drift_report.parent)]
+    assert drift["readOnly"] is True
+    (volume,) = [volume for volume in pod["volumes"] if volume["name"] == drift["name"]]
+    assert volume["configMap"]["optional"] is True
+
     # the Service, the disruption budget and the autoscaler all find these pods
     labels = pod_labels(deployment).items()
     assert by_kind(objects, "Service")["spec"]["selector"].items() <= labels
@@ -272,13 +280,17 @@ def queried_metrics(expression: str) -> set[str]:
     return {name for name in names if name not in PROMQL_WORDS}
 
 
-def exposed_metrics(project: Path) -> set[str]:
-    """Every sample name the service's /metrics can carry, from its own metrics module."""
-    source = project / "src" / MODULE / "serving" / "metrics.py"
-    spec = importlib.util.spec_from_file_location(f"{MODULE}_metrics", source)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    text = module.ServiceMetrics().render().decode()
+def exposed_metrics(project: Path, drift_report: Path) -> set[str]:
+    """Every sample name the service's /metrics can carry: its own registry, with a drift report to read."""
+    drift_report.write_text(json.dumps({"drift_share": 0.25, "drifted": True}))
+    sys.path.insert(0, str(project / "src"))
+    try:
+        settings = importlib.import_module(f"{MODULE}.serving.settings").Settings(drift_report=drift_report)
+        text = importlib.import_module(f"{MODULE}.serving.service").Service(settings).metrics.render().decode()
+    finally:
+        sys.path.remove(str(project / "src"))
+        for name in [name for name in sys.modules if name.split(".")[0] == MODULE]:
+            del sys.modules[name]
     suffixes = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_count", "_sum", "_created")}
     names = set()
     for name, kind in re.findall(r"^# TYPE (\S+) (\S+)$", text, flags=re.MULTILINE):
@@ -287,7 +299,7 @@ def exposed_metrics(project: Path) -> set[str]:
     return names
 
 
-def test_alerts_and_dashboard_query_only_metrics_the_service_exposes(project: Path) -> None:
+def test_alerts_and_dashboard_query_only_metrics_the_service_exposes(project: Path, tmp_path: Path) -> None:
     monitoring = project / "deploy" / "monitoring"
     rules = yaml.safe_load((monitoring / "alerts.yml").read_text())
     alert_expressions = [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
@@ -295,7 +307,7 @@ def test_alerts_and_dashboard_query_only_metrics_the_service_exposes(project: Pa
     panel_expressions = [target["expr"] for panel in dashboard["panels"] for target in panel.get("targets", [])]
 
     queried = set().union(*map(queried_metrics, alert_expressions + panel_expressions))
-    exposed = exposed_metrics(project)
+    exposed = exposed_metrics(project, tmp_path / "drift.json")
     assert {"http_requests_total", "http_request_duration_seconds_bucket", "shadow_disagreements_total"} <= queried
     assert {"feature_drift_share", "drift_detected"} <= queried
     assert queried <= exposed, f"not exposed by the service: {sorted(queried - exposed)}"
