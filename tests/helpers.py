@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,10 @@ CONTEXT: dict[str, Any] = json.loads((TEMPLATE / "cookiecutter.json").read_text(
 CHOICES = {key: value for key, value in CONTEXT.items() if isinstance(value, list)}
 MATRIX_KEYS = ("maturity_level", "model_framework", "python_version")
 Bake = Callable[..., Path]
+
+# the local Python base image that container builds use instead of Docker Hub's (see conftest.base_image)
+BASE_IMAGE = "localhost/mlops-template-python:3.11"
+CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
 for variable, value in {
     "DVC_NO_ANALYTICS": "1",
@@ -39,3 +44,9 @@ def matrix() -> list[dict[str, str]]:
 
 def matrix_id(answers: dict[str, str]) -> str:
     return "-".join(f"{key}={value}" for key, value in answers.items())
+
+
+def podman(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(["podman", *args], capture_output=True, text=True, check=False)
+    assert not check or result.returncode == 0, f"podman {' '.join(args)}: {result.stderr[-2000:]}"
+    return result

@@ -7,7 +7,6 @@ Docker Hub is out of reach here, so the tests build a local Debian base image wi
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import subprocess
 import time
@@ -17,16 +16,10 @@ from pathlib import Path
 
 import pytest
 from cookiecutter.main import cookiecutter
-from helpers import CHOICES, TEMPLATE, Bake
+from helpers import CA_BUNDLE, CHOICES, TEMPLATE, Bake, podman
 from test_generated_project import VENV, run
 
-BASE_IMAGE = "localhost/mlops-template-python:3.11"
 RUN_FLAGS = ["--runtime", "runc", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"]
-CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
-BASE_CONTAINERFILE = """FROM localhost/mlops-template-debian:bookworm
-RUN apt-get update && apt-get install -y --no-install-recommends python3 python3-venv ca-certificates \\
-    && ln -s /usr/bin/python3 /usr/local/bin/python && rm -rf /var/lib/apt/lists/*
-"""
 
 
 @pytest.mark.parametrize("level", CHOICES["maturity_level"])
@@ -37,34 +30,6 @@ def test_dockerfile_is_hadolint_clean(bake: Bake, level: str, framework: str) ->
         ["hadolint", "--failure-threshold", "warning", "Dockerfile"], cwd=project, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout
-
-
-def podman(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(["podman", *args], capture_output=True, text=True, check=False)
-    assert not check or result.returncode == 0, f"podman {' '.join(args)}: {result.stderr[-2000:]}"
-    return result
-
-
-@pytest.fixture(scope="session")
-def base_image(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A Debian bookworm image with python3 and venv, built once per machine."""
-    if shutil.which("podman") is None:
-        pytest.fail("podman is not installed: .ci/run installs it with apt-get")
-    if podman("image", "exists", BASE_IMAGE, check=False).returncode == 0:
-        return BASE_IMAGE
-    rootfs = tmp_path_factory.mktemp("rootfs")
-    subprocess.run(
-        ["debootstrap", "--variant=minbase", "bookworm", str(rootfs), "http://deb.debian.org/debian"],
-        check=True,
-        capture_output=True,
-    )
-    tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
-    subprocess.run(["podman", "import", "-", "localhost/mlops-template-debian:bookworm"], stdin=tar.stdout, check=True)
-    tar.wait()
-    context = tmp_path_factory.mktemp("base")
-    (context / "Containerfile").write_text(BASE_CONTAINERFILE)
-    podman("build", "--runtime", "runc", "-t", BASE_IMAGE, str(context))
-    return BASE_IMAGE
 
 
 def free_port() -> int:
