@@ -195,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.command}: {failure}", file=sys.stderr)
         return 1
     except FileNotFoundError as missing:
-        print(f"error: {args.command}: missing input {missing.filename}; run the earlier stages first", file=sys.stderr)
+        print(
+            f"error: {args.command}: missing input {missing.filename or missing}; run the earlier stages first",
+            file=sys.stderr,
+        )
         return 1
     return 0

@@ -26,6 +26,7 @@ HOLDOUT_FILE = PROCESSED_DIR / "holdout.parquet"
 FEATURES_FILE = MODELS_DIR / "features.skops"
 MODEL_DIR = MODELS_DIR / "model"
 TRAINING_INFO_FILE = MODELS_DIR / "training.json"
+HOLDOUT_SCORES_FILE = MODELS_DIR / "holdout_scores.parquet"  # the model's out-of-sample probabilities
 METRICS_FILE = REPORTS_DIR / "metrics.json"
 FAIRNESS_FILE = REPORTS_DIR / "fairness.json"
 IMPORTANCE_FILE = REPORTS_DIR / "feature_importance.json"

@@ -120,6 +120,7 @@ def run_evaluate(params: dict[str, Any]) -> None:
         model, holdout, int(settings["permutation_repeats"]), int(settings["permutation_rows"]), int(params["seed"])
     )
     config.write_json(config.METRICS_FILE, metrics)
+    pd.DataFrame({"probability": proba}).to_parquet(config.HOLDOUT_SCORES_FILE, index=False)
     config.write_json(config.FAIRNESS_FILE, fairness)
     config.write_json(config.IMPORTANCE_FILE, importance)
     write_plots(holdout[LABEL].to_numpy(), proba, float(settings["threshold"]), config.PLOTS_DIR)

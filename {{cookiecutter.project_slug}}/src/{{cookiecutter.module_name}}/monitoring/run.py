@@ -50,9 +50,8 @@ def run_drift(params: dict[str, Any], current_raw: Path | None) -> dict[str, Any
     from .report import render_html
 
     settings = params["monitoring"]
-    model = load_model(config.MODEL_DIR)
     reference = reference_window(int(settings["reference_rows"]), int(params["seed"]))
-    reference_scores = score(model, pd.read_parquet(config.HOLDOUT_FILE))
+    reference_scores = pd.read_parquet(config.HOLDOUT_SCORES_FILE)["probability"].to_numpy(float)
     if current_raw is None:
         source = prediction_log()
         current = check_window(logged_window(source, int(settings["window_rows"])), str(source), settings["min_rows"])
@@ -61,7 +60,7 @@ def run_drift(params: dict[str, Any], current_raw: Path | None) -> dict[str, Any
         current = check_window(
             batch_window(current_raw, params["data"]["snapshot_date"]), str(source), settings["min_rows"]
         )
-        current[PREDICTION] = score(model, current)
+        current[PREDICTION] = score(load_model(config.MODEL_DIR), current)  # skops loads in seconds: only here
     report = compare(reference, current, settings, (reference_scores, current[PREDICTION].to_numpy(float)))
     report["current_source"] = str(source)
     report["generated_at"] = pd.Timestamp.now(tz="UTC").isoformat()

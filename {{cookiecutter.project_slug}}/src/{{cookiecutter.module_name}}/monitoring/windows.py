@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import config
-from ..schema import CATEGORICAL_FEATURES, FEATURES, MODEL_INPUT
+from ..schema import FEATURES, MODEL_INPUT
 from ..stages import StageFailed
 
 PREDICTION = "probability"
@@ -35,7 +35,7 @@ def check_window(frame: pd.DataFrame, source: str, min_rows: int) -> pd.DataFram
         if values.isna().any():
             raise WindowError(f"{source}: column {column.name} has {int(values.isna().sum())} empty value(s)")
         if column.dtype == "category":
-            unknown = set(values.astype(str).unique()) - set(column.allowed or ())
+            unknown = {str(value) for value in values.unique()} - set(column.allowed or ())
             if unknown:
                 raise WindowError(f"{source}: column {column.name} has values outside the contract: {sorted(unknown)}")
         elif not pd.api.types.is_numeric_dtype(values):
@@ -59,10 +59,7 @@ def logged_window(log_file: Path, rows: int) -> pd.DataFrame:
     query = f"select {PREDICTION}, {', '.join(FEATURES)} from predictions where role = 'primary'{limit}"
     with adbc.connect(str(log_file)) as connection, connection.cursor() as cursor:
         cursor.execute(query)
-        frame = cursor.fetch_arrow_table().to_pandas()
-    for name in CATEGORICAL_FEATURES:
-        frame[name] = frame[name].astype(object)
-    return frame
+        return cursor.fetch_arrow_table().to_pandas()
 
 
 def batch_window(raw_dir: Path, snapshot_date: str) -> pd.DataFrame:
