@@ -76,7 +76,7 @@ def main(rows: int) -> None:
         python = str(BIN / "python")
         measure([python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", "."], project)
         measure([python, "-m", MODULE, "generate"], project)
-        for stage in ("ingest", "featurize", "train"):
+        for stage in ("ingest", "featurize", "train", "evaluate"):
             measure([python, "-m", MODULE, stage], project)
         params = yaml.safe_load((project / "params.yaml").read_text())
         params["monitoring"]["window_rows"] = 0  # the whole log is the current window

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,13 +12,19 @@ import pytest
 from {{ cookiecutter.module_name }}.data.generate import generate, write_sources
 from {{ cookiecutter.module_name }}.data.ingest import build_model_input, read_sources
 from {{ cookiecutter.module_name }}.monitoring.drift import compare, population_stability_index
-from {{ cookiecutter.module_name }}.monitoring.windows import WindowError, check_window
+from {{ cookiecutter.module_name }}.monitoring.windows import (
+    WindowError,
+    check_window,
+    logged_window,
+)
 from {{ cookiecutter.module_name }}.schema import (
     CATEGORICAL_FEATURES,
     FEATURES,
+    ID,
     MODEL_INPUT,
     NUMERIC_FEATURES,
 )
+from {{ cookiecutter.module_name }}.serving.prediction_log import PredictionLog
 
 SEEDS = range(50)
 
@@ -100,3 +107,25 @@ def test_a_broken_current_window_is_an_error_not_a_verdict(population, settings,
     with pytest.raises(WindowError, match=r"^current: .*") as error:
         check_window(current, "current", settings["min_rows"])
     assert message in str(error.value)
+
+
+def test_the_prediction_log_is_a_window_of_the_newest_primary_answers(
+    model_input: pd.DataFrame, tmp_path: Path, settings: dict[str, Any]
+) -> None:
+    log = PredictionLog(tmp_path / "predictions.db")
+    records = model_input[[ID, *FEATURES]].to_dict("records")
+    for start in range(0, 1000, 250):
+        batch = records[start : start + 250]
+        probabilities = [start / 1000] * len(batch)
+        log.record_predictions(f"request-{start}", "1", "primary", batch, probabilities, [0] * len(batch))
+        log.record_predictions(f"request-{start}", "2", "shadow", batch, [1.0] * len(batch), [1] * len(batch))
+    log.close()
+    window = check_window(logged_window(tmp_path / "predictions.db", 500), "log", settings["min_rows"])
+    assert len(window) == 500
+    assert sorted(window["probability"].unique()) == [0.5, 0.75]  # the newest two requests, primary only
+    newest = model_input.iloc[500:][FEATURES].sort_values(FEATURES).reset_index(drop=True)
+    logged = window[FEATURES].sort_values(FEATURES).reset_index(drop=True)
+    pd.testing.assert_frame_equal(logged, newest, check_dtype=False)
+    assert compare(model_input.iloc[:500], window, settings)["drifted_features"] == []
+    with pytest.raises(WindowError, match="no prediction log"):
+        logged_window(tmp_path / "missing.db", 0)
