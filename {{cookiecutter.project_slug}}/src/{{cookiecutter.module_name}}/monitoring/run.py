@@ -45,7 +45,6 @@ def champion_model() -> tuple[Any, str]:
 
 def run_drift(params: dict[str, Any], current_raw: Path | None) -> dict[str, Any]:
     """Compare the training data with the newest logged predictions or a raw batch; write JSON and HTML."""
-    from ..models.persistence import load_model
     from .drift import compare
     from .report import render_html
 
@@ -60,7 +59,9 @@ def run_drift(params: dict[str, Any], current_raw: Path | None) -> dict[str, Any
         current = check_window(
             batch_window(current_raw, params["data"]["snapshot_date"]), str(source), settings["min_rows"]
         )
-        current[PREDICTION] = score(load_model(config.MODEL_DIR), current)  # skops loads in seconds: only here
+        from ..models.persistence import load_model  # skops takes seconds to import: only for a raw batch
+
+        current[PREDICTION] = score(load_model(config.MODEL_DIR), current)
     report = compare(reference, current, settings, (reference_scores, current[PREDICTION].to_numpy(float)))
     report["current_source"] = str(source)
     report["generated_at"] = pd.Timestamp.now(tz="UTC").isoformat()
