@@ -47,6 +47,7 @@ docs: ## build the template's docs site (the options page is generated from cook
 bench: ## run the benchmarks and print their tables
 	$(BIN)/python benchmarks/bake.py
 	$(BIN)/python benchmarks/pipeline.py
+	$(BIN)/python benchmarks/drift.py
 
 clean: ## remove build output and caches
 	rm -rf build site .pytest_cache .ruff_cache
