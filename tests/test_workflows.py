@@ -1,0 +1,557 @@
+"""The generated GitHub Actions workflows and pre-commit hooks: linted, validated, and run.
+
+Fast: every workflow and local action of each kind of project passes actionlint, zizmor (offline,
+auditor persona, no findings and nothing suppressed) and GitHub's JSON schemas, and keeps the rules
+the linters leave to us: actions pinned to a commit with its version, no expression inside a `run:`,
+no persisted checkout credentials, write permissions only on the jobs that need them.
+Slow: pre-commit runs clean on a fresh project and catches data and notebook outputs; act runs
+the CI jobs, then the monitoring workflow and continuous training, on a level 3 project. Remote
+actions are replaced by the local stand-ins in tests/act/, the container registry by a local one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import yaml
+from cookiecutter.main import cookiecutter
+from helpers import CA_BUNDLE, TEMPLATE, podman
+
+sys.path.insert(0, str(Path(__file__).parent / "act"))
+from registry import Registry
+
+STANDINS = Path(__file__).parent / "act"
+PYTHON_PREFIX = Path(sys.prefix)
+TOOLS = Path(sys.executable).parent
+PINNED = re.compile(r"^(?P<action>[\w.-]+/[\w.-]+(?:/[\w./-]+)?)@(?P<sha>[0-9a-f]{40})$")
+VERSION_COMMENT = re.compile(r"uses: \S+ # v\d+\.\d+\.\d+$")
+TELEMETRY_OFF = {
+    "DVC_NO_ANALYTICS": "1",
+    "GX_ANALYTICS_ENABLED": "false",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "1",
+}
+
+VARIANTS = {
+    "level1": {"maturity_level": "1"},
+    "level2-sklearn": {"maturity_level": "2"},
+    "level2-pytorch": {"maturity_level": "2", "model_framework": "pytorch"},
+    "level3-sklearn": {"maturity_level": "3"},
+    "level3-pytorch-s3-dockerhub": {
+        "maturity_level": "3",
+        "model_framework": "pytorch",
+        "dvc_remote": "s3",
+        "container_registry": "docker.io/acme",
+    },
+    "level3-gcs": {"maturity_level": "3", "dvc_remote": "gcs"},
+    "level3-azure-own-registry": {
+        "maturity_level": "3",
+        "dvc_remote": "azure",
+        "container_registry": "registry.example.com:5000/ml",
+    },
+}
+AUTOMATED = [name for name, answers in VARIANTS.items() if answers["maturity_level"] != "1"]
+
+
+def tool(name: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(TOOLS / name), *args], cwd=cwd, capture_output=True, text=True, check=False)
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One bake per variant, shared by the fast checks."""
+    baked = {}
+    for name, answers in VARIANTS.items():
+        output = tmp_path_factory.mktemp(name)
+        baked[name] = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output), extra_context=answers))
+    return baked
+
+
+def workflow_files(project: Path) -> list[Path]:
+    return sorted((project / ".github/workflows").glob("*.yml"))
+
+
+def action_files(project: Path) -> list[Path]:
+    return sorted((project / ".github/actions").glob("*/action.yml"))
+
+
+def steps_of(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    if "runs" in document:
+        yield from document["runs"].get("steps", [])
+    for job in document.get("jobs", {}).values():
+        yield from job.get("steps", [])
+
+
+def triggers(workflow: Path) -> dict[str, Any]:
+    # PyYAML reads the bare key `on` as the boolean True
+    return yaml.safe_load(workflow.read_text())[True]
+
+
+@pytest.mark.parametrize("variant", AUTOMATED)
+def test_workflows_pass_actionlint(projects: dict[str, Path], variant: str) -> None:
+    result = tool("actionlint", "-no-color", cwd=projects[variant])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("variant", AUTOMATED)
+def test_zizmor_finds_nothing_even_as_an_auditor(projects: dict[str, Path], variant: str) -> None:
+    project = projects[variant]
+    result = tool("zizmor", "--offline", "--persona", "auditor", "--no-progress", ".", cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout
+    assert "suppressed" not in result.stdout
+    audited = [*workflow_files(project), *action_files(project), project / ".pre-commit-config.yaml"]
+    for path in audited:
+        assert f"completed ./{path.relative_to(project)}" in result.stderr, f"zizmor did not audit {path}"
+    assert not list(project.rglob("zizmor.y*ml")), "findings are fixed, never configured away"
+    assert not [path for path in audited if "zizmor:" in path.read_text()], "no inline ignores"
+
+
+@pytest.mark.parametrize("variant", AUTOMATED)
+def test_workflows_and_actions_match_githubs_schemas(projects: dict[str, Path], variant: str) -> None:
+    project = projects[variant]
+    for schema, files in (
+        ("vendor.github-workflows", workflow_files(project)),
+        ("vendor.github-actions", action_files(project)),
+    ):
+        result = tool("check-jsonschema", "--builtin-schema", schema, *map(str, files), cwd=project)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("variant", AUTOMATED)
+def test_remote_actions_are_pinned_to_one_commit_each_with_its_version(projects: dict[str, Path], variant: str) -> None:
+    project = projects[variant]
+    commits: dict[str, set[str]] = {}
+    for path in [*workflow_files(project), *action_files(project)]:
+        document = yaml.safe_load(path.read_text())
+        uses = [step["uses"] for step in steps_of(document) if "uses" in step]
+        uses += [job["uses"] for job in document.get("jobs", {}).values() if "uses" in job]
+        for reference in uses:
+            if reference.startswith("$/"):  # this repository, at the running commit
+                assert (project / reference[2:]).exists(), f"{path.name}: {reference} does not exist"
+                continue
+            pinned = PINNED.match(reference)
+            assert pinned, f"{path.name}: {reference} is not pinned to a full commit SHA"
+            commits.setdefault(pinned["action"].split("/")[0] + "/" + pinned["action"].split("/")[1], set()).add(
+                pinned["sha"]
+            )
+        for line in path.read_text().splitlines():
+            if re.search(r"uses: [\w.-]+/[\w.-]+.*@", line):
+                assert VERSION_COMMENT.search(line), f"{path.name}: no '# vX.Y.Z' after: {line.strip()}"
+    assert "actions/checkout" in commits
+    assert all(len(shas) == 1 for shas in commits.values()), f"one commit per action: {commits}"
+
+
+@pytest.mark.parametrize("variant", AUTOMATED)
+def test_run_steps_hold_no_expressions_and_checkouts_keep_no_credentials(
+    projects: dict[str, Path], variant: str
+) -> None:
+    project = projects[variant]
+    for path in [*workflow_files(project), *action_files(project)]:
+        for step in steps_of(yaml.safe_load(path.read_text())):
+            assert "${{" not in step.get("run", ""), f"{path.name}: pass values to `run` through env: {step}"
+            if step.get("uses", "").startswith("actions/checkout@"):
+                assert step.get("with", {}).get("persist-credentials") is False, f"{path.name}: {step}"
+
+
+@pytest.mark.parametrize("variant", AUTOMATED)
+def test_permissions_are_read_only_unless_a_job_needs_more(projects: dict[str, Path], variant: str) -> None:
+    writers = {}
+    for path in workflow_files(projects[variant]):
+        workflow = yaml.safe_load(path.read_text())
+        assert workflow["permissions"] == {"contents": "read"}, path.name
+        assert not {"pull_request_target", "workflow_run"} & set(triggers(path)), path.name
+        assert workflow["concurrency"]["group"].startswith(path.stem + "-"), path.name
+        for name, job in workflow["jobs"].items():
+            scopes = job.get("permissions", {})  # none: the workflow's read-only default
+            writers.update({f"{path.stem}/{name}/{scope}": level for scope, level in scopes.items() if level != "read"})
+    expected = {
+        "cd/staging/contents",
+        "cd/canary/contents",
+        "cd/production/contents",
+        "ct/retrain/contents",
+        "ct/retrain/pull-requests",
+        "monitor/drift/actions",
+    }
+    if VARIANTS[variant]["maturity_level"] == "2":
+        expected = set()
+    elif VARIANTS[variant].get("container_registry", "ghcr.io/").startswith("ghcr.io/"):
+        expected |= {"cd/image/packages", "ct/retrain/packages"}
+    assert set(writers) == expected
+    assert set(writers.values()) == ({"write"} if expected else set())
+
+
+def test_level_2_runs_ci_and_level_3_adds_delivery_training_and_monitoring(projects: dict[str, Path]) -> None:
+    assert not (projects["level1"] / ".github").exists()
+    assert not (projects["level1"] / ".pre-commit-config.yaml").exists()
+
+    level2, level3 = projects["level2-sklearn"], projects["level3-sklearn"]
+    assert [path.name for path in workflow_files(level2)] == ["ci.yml"]
+    assert [path.parent.name for path in action_files(level2)] == ["setup"]
+    assert set(triggers(level2 / ".github/workflows/ci.yml")) == {"push", "pull_request", "workflow_dispatch"}
+
+    assert [path.name for path in workflow_files(level3)] == ["cd.yml", "ci.yml", "ct.yml", "monitor.yml"]
+    assert [path.parent.name for path in action_files(level3)] == ["promote", "setup"]
+    ci = triggers(level3 / ".github/workflows/ci.yml")
+    assert ci["push"] == {"branches-ignore": ["main"]}, "main runs CI as the first stage of CD"
+    assert "workflow_call" in ci
+    cd = yaml.safe_load((level3 / ".github/workflows/cd.yml").read_text())
+    assert cd["jobs"]["ci"]["uses"] == "$/.github/workflows/ci.yml"
+    assert cd["jobs"]["image"]["needs"] == "ci"
+    assert [cd["jobs"][job].get("environment") for job in ("staging", "canary", "production")] == [
+        "staging",
+        "production",
+        "production",
+    ]
+    assert set(triggers(level3 / ".github/workflows/ct.yml")) == {
+        "schedule",
+        "workflow_dispatch",
+        "repository_dispatch",
+    }
+    assert set(triggers(level3 / ".github/workflows/monitor.yml")) == {"schedule", "workflow_dispatch"}
+
+    for job in yaml.safe_load((level2 / ".github/workflows/ci.yml").read_text())["jobs"].values():
+        assert job["steps"][1]["uses"] == "$/.github/actions/setup", "every job sets up through the one action"
+
+
+def test_pytorch_projects_install_cpu_wheels_in_ci(projects: dict[str, Path]) -> None:
+    def install_env(variant: str) -> dict[str, str]:
+        action = yaml.safe_load((projects[variant] / ".github/actions/setup/action.yml").read_text())
+        return next(step for step in action["runs"]["steps"] if step.get("name") == "Install the project")["env"]
+
+    assert install_env("level2-pytorch")["PIP_EXTRA_INDEX_URL"] == "https://download.pytorch.org/whl/cpu"
+    assert "PIP_EXTRA_INDEX_URL" not in install_env("level2-sklearn")
+
+
+def test_remote_credentials_follow_the_answers(projects: dict[str, Path]) -> None:
+    def job(variant: str, workflow: str, name: str) -> dict[str, Any]:
+        return yaml.safe_load((projects[variant] / ".github/workflows" / workflow).read_text())["jobs"][name]
+
+    s3 = job("level3-pytorch-s3-dockerhub", "ct.yml", "retrain")
+    assert s3["environment"] == "training"
+    assert {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} <= set(s3["env"])
+    assert "AZURE_STORAGE_CONNECTION_STRING" in job("level3-azure-own-registry", "monitor.yml", "drift")["env"]
+    assert job("level3-gcs", "ct.yml", "retrain")["env"]["GOOGLE_APPLICATION_CREDENTIALS"] == ".dvc/tmp/gcs-key.json"
+    local = job("level3-sklearn", "ct.yml", "retrain")
+    assert "environment" not in local, "no credentials, no environment needed"
+    assert job("level3-azure-own-registry", "cd.yml", "image")["environment"] == "registry"
+    assert "environment" not in job("level3-sklearn", "cd.yml", "image"), "ghcr.io takes the workflow token"
+
+
+@pytest.mark.parametrize("variant", ["level2-sklearn", "level3-pytorch-s3-dockerhub"])
+def test_pre_commit_hooks_are_local_and_pinned(projects: dict[str, Path], variant: str) -> None:
+    project = projects[variant]
+    result = tool("pre-commit", "validate-config", ".pre-commit-config.yaml", cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    config = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())
+    assert [repo["repo"] for repo in config["repos"]] == ["local"]
+    hooks = {hook["id"]: hook for hook in config["repos"][0]["hooks"]}
+    for required in ("ruff", "ruff-format", "check-yaml", "check-toml", "end-of-file-fixer", "trailing-whitespace"):
+        assert required in hooks
+    assert {"check-added-large-files", "data-in-dvc", "nbstripout"} <= set(hooks)
+    for hook in hooks.values():
+        if hook["language"] == "python":
+            assert hook["additional_dependencies"], hook["id"]
+            assert all(re.fullmatch(r"[\w-]+==[\d.]+", dep) for dep in hook["additional_dependencies"]), hook["id"]
+    dev = " ".join(tomllib.loads((project / "pyproject.toml").read_text())["project"]["optional-dependencies"]["dev"])
+    assert "pre-commit>=" in dev
+    assert "pre-commit install" in (project / "README.md").read_text()
+
+
+# --- slow: pre-commit and act really run ---------------------------------------------------------------------------
+
+
+def git(project: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+@pytest.mark.slow
+def test_pre_commit_passes_on_a_fresh_project_and_stops_data_and_notebook_outputs(tmp_path: Path) -> None:
+    project = Path(
+        cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(tmp_path), extra_context={"maturity_level": "2"})
+    )
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), **TELEMETRY_OFF}
+
+    def pre_commit(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(TOOLS / "pre-commit"), *args], cwd=project, env=env, capture_output=True, text=True)
+
+    clean = pre_commit("run", "--all-files")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert git(project, "status", "--porcelain") == "", "the hooks changed a freshly generated file"
+
+    (project / "data/raw/customers.csv").write_text("customer_id,age\n1,40\n")
+    git(project, "add", "--force", "data/raw/customers.csv")
+    data = pre_commit("run", "--files", "data/raw/customers.csv")
+    assert data.returncode == 1
+    assert "data files belong in DVC" in data.stdout
+
+    notebook = project / "notebooks/01-jd-explore.ipynb"
+    cell = {"cell_type": "code", "execution_count": 3, "metadata": {}, "source": ["1 + 1"]}
+    cell["outputs"] = [
+        {"output_type": "execute_result", "execution_count": 3, "metadata": {}, "data": {"text/plain": ["2"]}}
+    ]
+    notebook.write_text(
+        json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1) + "\n"
+    )
+    git(project, "add", str(notebook))
+    stripped = pre_commit("run", "--files", str(notebook))
+    assert stripped.returncode == 1, "a hook that rewrites a file fails the commit"
+    assert json.loads(notebook.read_text())["cells"][0]["outputs"] == []
+
+
+class Act:
+    """Runs one workflow of a project with act on this machine, the remote actions replaced by stand-ins."""
+
+    def __init__(self, project: Path, workdir: Path, registry: Registry) -> None:
+        self.project, self.workdir, self.registry = project, workdir, registry
+        self.gh_log = workdir / "gh.jsonl"
+        self.artifacts = workdir / "artifacts"
+        registries = workdir / "registries.conf"
+        registries.write_text(f'[[registry]]\nlocation = "localhost:{registry.port}"\ninsecure = true\n')
+        self.env = {
+            **os.environ,
+            **TELEMETRY_OFF,
+            "PATH": f"{STANDINS / 'bin'}{os.pathsep}{os.environ['PATH']}",
+            "STANDIN_PYTHON_PREFIX": str(PYTHON_PREFIX),
+            "STANDIN_CACHE_DIR": str(workdir / "actions-cache"),
+            "STANDIN_ARTIFACT_DIR": str(self.artifacts),
+            "STANDIN_GH_LOG": str(self.gh_log),
+            "PRE_COMMIT_HOME": str(workdir / "pre-commit-home"),
+            "CONTAINERS_REGISTRIES_CONF": str(registries),
+            "REGISTRY_AUTH_FILE": str(workdir / "registry-auth.json"),
+        }
+        self.env.pop("MLFLOW_TRACKING_URI", None)
+
+    def run(
+        self, event: str, workflow: str, payload: dict[str, Any], *, job: str | None = None, **variables: str
+    ) -> str:
+        """Run the workflow; return act's log. act exits non-zero when any job fails."""
+        event_file = self.workdir / f"{event}.json"
+        event_file.write_text(json.dumps(payload))
+        command = [
+            str(TOOLS / "act"),
+            event,
+            "--workflows",
+            f".github/workflows/{workflow}",
+            "--eventpath",
+            str(event_file),
+            "-P",
+            "ubuntu-latest=-self-hosted",
+            "--no-cache-server",
+            "--concurrent-jobs",
+            "1",  # every job installs the project into the same interpreter
+            "--action-cache-path",
+            str(self.workdir / "act"),
+            "--secret",
+            "GITHUB_TOKEN=act-token",
+            "--secret",
+            "REGISTRY_PASSWORD=act-registry-password",
+        ]
+        for action, sha, folder in (
+            ("actions/setup-python", "a26af69be951a213d495a4c3e4e4022e16d87065", "setup-python"),
+            ("actions/cache", "5a3ec84eff668545956fd18022155c47e93e2684", "cache"),
+            ("actions/upload-artifact", "ea165f8d65b6e75b540449e92b4886f43607fa02", "upload-artifact"),
+        ):
+            command += ["--local-repository", f"{action}@{sha}={STANDINS / folder}"]
+        for name, value in variables.items():
+            command += ["--var", f"{name}={value}"]
+        if job:
+            command += ["--job", job]
+        result = subprocess.run(command, cwd=self.project, env=self.env, capture_output=True, text=True, check=False)
+        return result.stdout + result.stderr
+
+    def gh_calls(self) -> list[list[str]]:
+        if not self.gh_log.exists():
+            return []
+        return [json.loads(line) for line in self.gh_log.read_text().splitlines()]
+
+
+def succeeded(log: str, jobs: int) -> bool:
+    return log.count("🏁  Job succeeded") == jobs and "Job failed" not in log
+
+
+@pytest.fixture(scope="module")
+def level3(tmp_path_factory: pytest.TempPathFactory, base_image: str) -> Iterator[SimpleNamespace]:
+    """A level 3 project as a team has it after its first pipeline run.
+
+    Its data and models are pushed to a DVC remote folder, its champion is registered in a
+    shared MLflow store, it has an `origin` to push to, and a labelled batch with data and
+    concept drift is tracked by DVC for the monitoring workflows. Images go to a local registry.
+    """
+    root = tmp_path_factory.mktemp("act")
+    with Registry() as registry:
+        answers = {
+            "project_name": "churn act",
+            "maturity_level": "3",
+            "container_registry": f"localhost:{registry.port}/mlops",
+        }
+        project = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(root), extra_context=answers))
+        # act does not know the self-repository syntax; after a checkout `./` names the same files
+        rewritten = 0
+        for path in [*workflow_files(project), *action_files(project)]:
+            text = path.read_text()
+            rewritten += text.count("uses: $/")
+            path.write_text(text.replace("uses: $/", "uses: ./"))
+        assert rewritten >= 10
+        tracking = f"sqlite:///{root / 'mlflow-server' / 'mlflow.db'}"
+        (root / "mlflow-server").mkdir()
+        env = {**os.environ, **TELEMETRY_OFF, "MLFLOW_TRACKING_URI": tracking}
+        env["PATH"] = f"{TOOLS}{os.pathsep}{env['PATH']}"
+
+        def run(*command: str) -> str:
+            result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, check=False)
+            assert result.returncode == 0, f"{' '.join(command)}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+            return result.stdout
+
+        run(str(TOOLS / "dvc"), "remote", "modify", "storage", "url", str(root / "dvc-remote"))
+        run(str(TOOLS / "python"), "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", ".")
+        try:
+            run("make", "pipeline", f"VENV={PYTHON_PREFIX}")
+            run(
+                str(TOOLS / "python"),
+                "-m",
+                "churn_act",
+                "generate",
+                "--size",
+                "0.5",
+                "--seed",
+                "7",
+                "--age-shift",
+                "12",
+                "--concept-drift",
+                "0.8",
+                "--output",
+                "data/external/batch-1",
+            )
+            run(str(TOOLS / "dvc"), "add", "--quiet", "data/external/batch-1")
+            run(str(TOOLS / "dvc"), "push", "--quiet")
+            git(project, "add", "--all")
+            git(project, "commit", "--quiet", "-m", "First pipeline run; a labelled batch arrived")
+            git(project, "clone", "--quiet", "--bare", str(project), str(root / "origin.git"))
+            git(project, "remote", "add", "origin", str(root / "origin.git"))
+            git(project, "fetch", "--quiet", "origin")
+            yield SimpleNamespace(
+                project=project,
+                act=Act(project, root, registry),
+                registry=registry,
+                origin=root / "origin.git",
+                tracking=tracking,
+                variables={
+                    "BASE_IMAGE": base_image,
+                    "BUILD_FLAGS": f"--runtime runc -v {CA_BUNDLE}:{CA_BUNDLE}:ro",
+                    "CONTAINER": "podman",
+                    "REGISTRY_USERNAME": "act",
+                },
+            )
+        finally:
+            run(str(TOOLS / "python"), "-m", "pip", "uninstall", "--quiet", "--yes", "churn-act")
+            for image in podman("images", "--format", "{{.Repository}}:{{.Tag}}", check=False).stdout.split():
+                if image.startswith(f"localhost:{registry.port}/"):
+                    podman("rmi", "--force", image, check=False)
+
+
+@pytest.mark.slow
+def test_ci_jobs_succeed_under_act_and_reuse_the_dvc_cache(level3: SimpleNamespace) -> None:
+    project, act = level3.project, level3.act
+    pull_request = {"pull_request": {"number": 7, "head": {"ref": "faster-learning"}, "base": {"ref": "main"}}}
+    git(project, "switch", "--quiet", "--create", "faster-learning")
+    try:
+        params = project / "params.yaml"
+        params.write_text(params.read_text().replace("learning_rate: 0.06", "learning_rate: 0.08"))
+        git(project, "commit", "--quiet", "--all", "-m", "Faster learning")
+
+        started = time.monotonic()
+        log = act.run("pull_request", "ci.yml", pull_request, **level3.variables)
+        first = time.monotonic() - started
+        assert succeeded(log, jobs=3), log[-6000:]
+        assert "no data files in git" in log
+        assert "Passed" in log
+        assert re.search(r"\d+ passed", log), "make test ran the project's tests"
+        assert "### Metrics: origin/main -> this commit" in log
+        assert re.search(r"\| reports/metrics.json \| roc_auc +\| 0\.\d+ +\| 0\.\d+ +\| -?0\.\d+", log), "metrics diff"
+        assert "saved cache dvc-" in log
+        image = f"localhost:{level3.registry.port}/mlops/churn-act:{git(project, 'rev-parse', 'HEAD')}"
+        assert podman("image", "exists", image, check=False).returncode == 0, "CI builds the image"
+
+        params.write_text(params.read_text().replace("learning_rate: 0.08", "learning_rate: 0.09"))
+        git(project, "commit", "--quiet", "--all", "-m", "Even faster learning")
+        started = time.monotonic()
+        log = act.run("pull_request", "ci.yml", pull_request, job="pipeline", **level3.variables)
+        second = time.monotonic() - started
+        assert succeeded(log, jobs=1), log[-6000:]
+        assert "restored cache dvc-" in log, "the next run starts from the last run's DVC cache"
+        assert "Running stage 'ingest'" not in log
+        assert "Running stage 'validate'" not in log
+        assert "Running stage 'train'" in log
+        assert "Running stage 'evaluate'" in log
+        print(f"act CI: all jobs {first:.0f} s, pipeline job with a warm DVC cache {second:.0f} s")
+    finally:
+        git(project, "switch", "--quiet", "main")
+
+
+@pytest.mark.slow
+def test_monitoring_starts_training_and_training_opens_a_promotion_pull_request(level3: SimpleNamespace) -> None:
+    act = level3.act
+    batch = {"inputs": {"current-raw": "data/external/batch-1"}}
+
+    started = time.monotonic()
+    log = act.run("workflow_dispatch", "monitor.yml", batch, MLFLOW_TRACKING_URI=level3.tracking, **level3.variables)
+    monitor = time.monotonic() - started
+    assert succeeded(log, jobs=1), log[-6000:]
+    reports = act.artifacts / "monitoring-reports/reports"
+    assert json.loads((reports / "drift.json").read_text())["drifted"] is True
+    assert (reports / "drift.html").stat().st_size > 0
+    assert "degraded" in json.loads((reports / "feedback.json").read_text())
+    dispatch = next(call for call in act.gh_calls() if call[:3] == ["workflow", "run", "ct.yml"])
+    assert dispatch[dispatch.index("--ref") + 1] == "main"
+    assert dispatch[dispatch.index("-f") + 1] == "current-raw=data/external/batch-1"
+
+    refused = act.run("workflow_dispatch", "ct.yml", batch, **level3.variables)
+    assert "set the repository variable MLFLOW_TRACKING_URI" in refused
+    assert "Job failed" in refused
+
+    started = time.monotonic()
+    log = act.run("workflow_dispatch", "ct.yml", batch, MLFLOW_TRACKING_URI=level3.tracking, **level3.variables)
+    training = time.monotonic() - started
+    assert succeeded(log, jobs=1), log[-8000:]
+    decision = json.loads((act.artifacts / "retraining-reports/reports/retrain_decision.json").read_text())
+    assert decision["retrain"] is True, decision
+    assert decision["promoted"] is True, decision
+    version = decision["challenger_version"]
+
+    branch = next(ref for ref in git(level3.origin, "branch", "--list", "retrain/*").split() if ref != "*")
+    record, promotion = git(level3.origin, "log", "--format=%H %s", "-2", branch).splitlines()[::-1]
+    assert record.endswith("Retrained model promoted to champion")
+    assert promotion.endswith(f"Deploy model {version} to staging (primary)")
+    tag = record.split()[0]
+    assert level3.registry.tags("mlops/churn-act") == [tag], "the image of the new champion was pushed"
+    overlay = yaml.safe_load(git(level3.origin, "show", f"{branch}:deploy/k8s/overlays/staging/kustomization.yaml"))
+    primary = next(image for image in overlay["images"] if image["name"].endswith("/mlops/churn-act"))
+    assert primary["newTag"] == tag
+    assert overlay["labels"][0]["pairs"]["model-version"] == version
+    changed = git(level3.origin, "diff", "--name-only", "main", branch).splitlines()
+    assert "deploy/k8s/overlays/staging/kustomization.yaml" in changed
+    assert "reports/retrain_decision.json" in changed
+    pr = next(call for call in act.gh_calls() if call[:2] == ["pr", "create"])
+    assert pr[pr.index("--base") + 1] == "main"
+    assert pr[pr.index("--head") + 1] == branch
+    print(f"act monitor: {monitor:.0f} s, act CT with retraining and image: {training:.0f} s")
+    shutil.rmtree(act.artifacts)
