@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -172,6 +173,8 @@ def move_up(project: Path, level: str, template_commit: str) -> None:
         assert (project / f"data/raw/{raw}.csv.dvc").is_file()
     assert "Data and pipelines are up to date" in run([str(VENV / "bin/dvc"), "status"], project).stdout
     assert registered_versions(project) >= 1
+    with sqlite3.connect(project / "mlflow.db") as db:
+        assert db.execute("select count(*) from registered_model_aliases where alias = 'champion'").fetchone() == (1,)
     commit_all(project, f"Move to maturity level {level}")
     tracked = git(project, "ls-files", "data", "models").split()
     assert [name for name in tracked if not name.endswith((".gitkeep", ".dvc", "models/training.json"))] == []
