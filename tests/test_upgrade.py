@@ -212,6 +212,14 @@ def test_a_level_1_project_moves_to_level_2_then_3_keeping_the_users_work(instal
 
     move_up(project, "2", template_commit)
     assert (project / "dvc.yaml").is_file()
+    # the level-1 data now lives in the DVC remote: it comes back after the workspace loses it
+    raw = project / "data/raw/customers.csv"
+    expected = raw.read_bytes()
+    run([str(VENV / "bin/dvc"), "push"], project)
+    raw.unlink()
+    shutil.rmtree(project / ".dvc/cache")
+    run([str(VENV / "bin/dvc"), "pull"], project)
+    assert raw.read_bytes() == expected
     assert not (project / "deploy").exists()
     move_up(project, "3", template_commit)
 
