@@ -13,7 +13,7 @@ import pandas as pd
 from .. import config
 from ..schema import LABEL
 from ..stages import StageFailed
-from .windows import PREDICTION, batch_window, check_window, logged_window, reference_window, score
+from .windows import PREDICTION, batch_window, check_window, logged_window, reference_window
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +59,10 @@ def run_drift(params: dict[str, Any], current_raw: Path | None) -> dict[str, Any
         current = check_window(
             batch_window(current_raw, params["data"]["snapshot_date"]), str(source), settings["min_rows"]
         )
+        from ..models.evaluate import predict_proba
         from ..models.persistence import load_model  # skops takes seconds to import: only for a raw batch
 
-        current[PREDICTION] = score(load_model(config.MODEL_DIR), current)
+        current[PREDICTION] = predict_proba(load_model(config.MODEL_DIR), current)
     report = compare(reference, current, settings, (reference_scores, current[PREDICTION].to_numpy(float)))
     report["current_source"] = str(source)
     report["generated_at"] = pd.Timestamp.now(tz="UTC").isoformat()
@@ -75,9 +76,11 @@ def run_drift(params: dict[str, Any], current_raw: Path | None) -> dict[str, Any
 
 def labelled_batch(raw_dir: Path, params: dict[str, Any]) -> pd.DataFrame:
     """A labelled raw batch scored by the champion, shaped like the joined prediction log."""
+    from ..models.evaluate import predict_proba
+
     model, version = champion_model()
     batch = batch_window(raw_dir, params["data"]["snapshot_date"])
-    probability = score(model, batch)
+    probability = predict_proba(model, batch)
     log.info("scored %d labelled rows of %s with champion v%s", len(batch), raw_dir, version)
     return pd.DataFrame(
         {

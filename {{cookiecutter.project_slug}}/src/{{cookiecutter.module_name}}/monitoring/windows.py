@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .. import config
@@ -74,8 +73,3 @@ def batch_window(raw_dir: Path, snapshot_date: str) -> pd.DataFrame:
         raise WindowError(f"{raw_dir}: missing raw source {Path(str(missing.filename)).name}") from missing
     except (KeyError, ValueError, TypeError) as broken:
         raise WindowError(f"{raw_dir}: the raw batch breaks the data contract: {broken}") from broken
-
-
-def score(model: object, frame: pd.DataFrame) -> np.ndarray:
-    """Churn probabilities of `model` for every row of the window."""
-    return model.predict_proba(frame[FEATURES])[:, 1]  # type: ignore[attr-defined]
