@@ -11,6 +11,8 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -57,27 +59,24 @@ def corrupt_one_age(project: Path) -> None:
     customers.write_text("\n".join([header, ",".join(row), *rest]) + "\n")
 
 
+@contextmanager
+def installed_project(output: Path, **answers: str) -> Iterator[Path]:
+    """Bake a project with these answers and install it (editable) into this environment while in use."""
+    project = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output), extra_context=answers))
+    python = str(VENV / "bin/python")
+    run([python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", "."], project)
+    try:
+        yield project
+    finally:
+        run([python, "-m", "pip", "uninstall", "--quiet", "--yes", project.name], project, check=False)
+
+
 @pytest.fixture(params=COMBOS, ids=lambda combo: f"level{combo[0]}-{combo[1]}")
-def project(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+def project(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
     level, framework = request.param
-    module = f"churn_l{level}_{framework}"
-    cookiecutter(
-        str(TEMPLATE),
-        no_input=True,
-        output_dir=str(tmp_path),
-        extra_context={"project_name": module.replace("_", " "), "maturity_level": level, "model_framework": framework},
-    )
-    folder = tmp_path / module.replace("_", "-")
-    run(
-        [str(VENV / "bin/python"), "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", "."],
-        folder,
-    )
-    yield folder
-    run(
-        [str(VENV / "bin/python"), "-m", "pip", "uninstall", "--quiet", "--yes", module.replace("_", "-")],
-        folder,
-        check=False,
-    )
+    name = f"churn l{level} {framework}"
+    with installed_project(tmp_path, project_name=name, maturity_level=level, model_framework=framework) as folder:
+        yield folder
 
 
 def test_generated_project_passes_its_tests_and_runs_its_pipeline(project: Path) -> None:

@@ -11,12 +11,11 @@ import json
 import re
 import shlex
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cookiecutter.main import cookiecutter
-from helpers import TEMPLATE
-from test_generated_project import VENV, run
+from test_generated_project import VENV, installed_project, run
 
 pytestmark = pytest.mark.slow
 
@@ -31,22 +30,10 @@ def demo_commands(readme: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("demo")
-    cookiecutter(
-        str(TEMPLATE),
-        no_input=True,
-        output_dir=str(folder),
-        extra_context={"project_name": "demo churn", "maturity_level": "3"},
-    )
-    project = folder / "demo-churn"
-    run(
-        [str(VENV / "bin/python"), "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", "."],
-        project,
-    )
-    run(["make", "pipeline", f"VENV={VENV}"], project)
-    yield project
-    run([str(VENV / "bin/python"), "-m", "pip", "uninstall", "--quiet", "--yes", "demo-churn"], project, check=False)
+def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    with installed_project(tmp_path_factory.mktemp("demo"), project_name="demo churn", maturity_level="3") as project:
+        run(["make", "pipeline", f"VENV={VENV}"], project)
+        yield project
 
 
 def champion(project: Path) -> int:

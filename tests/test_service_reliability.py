@@ -18,9 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cookiecutter.main import cookiecutter
-from helpers import TEMPLATE
-from test_generated_project import VENV, run
+from test_generated_project import VENV, installed_project, run
 
 pytestmark = pytest.mark.slow
 MODULE = "churn_service"
@@ -30,19 +28,11 @@ MODULE = "churn_service"
 def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A level-2 project with a registered champion, trained on a small sample."""
     output = tmp_path_factory.mktemp("reliability")
-    cookiecutter(
-        str(TEMPLATE),
-        no_input=True,
-        output_dir=str(output),
-        extra_context={"project_name": "churn service", "maturity_level": "2"},
-    )
-    project = output / "churn-service"
-    python = str(VENV / "bin/python")
-    run([python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", "."], project)
-    run([python, "-m", MODULE, "generate", "--size", "0.25"], project)
-    run([python, "-m", MODULE, "pipeline"], project)
-    yield project
-    run([python, "-m", "pip", "uninstall", "--quiet", "--yes", "churn-service"], project, check=False)
+    with installed_project(output, project_name="churn service", maturity_level="2") as project:
+        python = str(VENV / "bin/python")
+        run([python, "-m", MODULE, "generate", "--size", "0.25"], project)
+        run([python, "-m", MODULE, "pipeline"], project)
+        yield project
 
 
 def free_port() -> int:
