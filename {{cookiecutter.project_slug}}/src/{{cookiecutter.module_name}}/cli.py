@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from . import config, stages
-from .data.generate import DriftKnobs, generate, write_sources
 from .docs import SCHEMA_DOC, refresh_generated_blocks, render_schema_doc
 from .serving.settings import DEFAULT_MODEL_URI
 
@@ -26,14 +25,61 @@ STAGES: dict[str, Callable[[dict[str, Any]], None]] = {
 
 
 def cmd_generate(args: argparse.Namespace, params: dict[str, Any]) -> None:
+    from .data.sample import NoSample, sample_generator
+
+    try:
+        generate, write_sources, DriftKnobs = sample_generator()
+    except NoSample as missing:
+        raise stages.StageFailed(str(missing)) from missing
+    if args.output == config.RAW_DIR:
+        refuse_foreign_raw_data(config.RAW_DIR)
     frames = generate(
-        size=params["data"]["size"] if args.size is None else args.size,
+        size=params["data"].get("size", 1.0) if args.size is None else args.size,
         seed=params["seed"] if args.seed is None else args.seed,
         snapshot_date=params["data"]["snapshot_date"],
         drift=DriftKnobs(age_shift=args.age_shift, concept_drift=args.concept_drift),
     )
     for path in write_sources(frames, args.output):
         log.info("wrote %s", path)
+
+
+def refuse_foreign_raw_data(raw_dir: Path) -> None:
+    """The sample is written only into an empty data/raw: never over anyone's files."""
+    present = sorted(
+        path.name for path in raw_dir.glob("*") if path.is_file() and path.name != ".gitkeep" and path.suffix != ".dvc"
+    )
+    if present:
+        raise stages.StageFailed(
+            f"{raw_dir} already holds {', '.join(present)}: the sample is written only into an empty {raw_dir} "
+            "(move those files away first if you want the sample back)"
+        )
+
+
+def cmd_raw_files(args: argparse.Namespace, params: dict[str, Any]) -> None:
+    from .schema import RAW_SOURCES
+
+    for table in RAW_SOURCES:
+        for name in table.files:
+            print(config.RAW_DIR / name)
+
+
+def cmd_adopt(args: argparse.Namespace, params: dict[str, Any]) -> None:
+    from .adopt import AdoptionRefused, adopt
+
+    try:
+        adopt(args.data, args.target, args.positive, args.id, args.sensitive, args.drop)
+    except AdoptionRefused as refused:
+        raise stages.StageFailed(str(refused)) from refused
+
+
+def cmd_remove_example(args: argparse.Namespace, params: dict[str, Any]) -> None:
+    from .adopt import AdoptionRefused, remove_example
+
+    try:
+        for path in remove_example():
+            log.info("removed %s", path)
+    except AdoptionRefused as refused:
+        raise stages.StageFailed(str(refused)) from refused
 
 
 def cmd_pipeline(args: argparse.Namespace, params: dict[str, Any]) -> None:
@@ -145,13 +191,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="{{ cookiecutter.module_name }}", description=__doc__)
     parser.add_argument("--params", type=Path, default=config.PARAMS_FILE, help="parameter file (default: params.yaml)")
     commands = parser.add_subparsers(dest="command", required=True)
-    gen = commands.add_parser("generate", help="write the seeded sample raw data")
+    gen = commands.add_parser("generate", help="write the example's seeded sample raw data")
     gen.add_argument("--size", type=float, default=None, help="1.0 = 20,000 customers (default: params data.size)")
     gen.add_argument("--seed", type=int, default=None, help="random seed (default: params seed)")
     gen.add_argument("--age-shift", type=float, default=0.0, help="years added to every age (data drift)")
     gen.add_argument("--concept-drift", type=float, default=0.0, help="share of premium customers whose label flips")
     gen.add_argument("--output", type=Path, default=config.RAW_DIR, help="folder for the CSV files")
     gen.set_defaults(handler=cmd_generate)
+    commands.add_parser("raw-files", help="list the raw files the data contract names").set_defaults(
+        handler=cmd_raw_files
+    )
+    adopt = commands.add_parser("adopt", help="make your own table the project's data: contract, raw data, params")
+    adopt.add_argument("data", nargs="+", type=Path, help="CSV or Parquet files of one table (same columns)")
+    adopt.add_argument("--target", required=True, help="the column to predict (two classes)")
+    adopt.add_argument("--positive", default=None, help="the target value that is the positive class")
+    adopt.add_argument("--id", default=None, help="a column identifying each row (unique)")
+    adopt.add_argument("--sensitive", nargs="*", default=[], help="columns for fairness only, never features")
+    adopt.add_argument("--drop", nargs="*", default=[], help="columns to ignore")
+    adopt.set_defaults(handler=cmd_adopt)
+    commands.add_parser("remove-example", help="delete the churn example's code and tests").set_defaults(
+        handler=cmd_remove_example
+    )
     for name, stage in STAGES.items():
         sub = commands.add_parser(name, help=(stage.__doc__ or name).splitlines()[0].rstrip("."))
         sub.set_defaults(handler=lambda args, params, stage=stage: stage(params))

@@ -20,7 +20,7 @@ MODELS_DIR = Path("models")
 REPORTS_DIR = Path("reports")
 PLOTS_DIR = REPORTS_DIR / "plots"
 
-MODEL_INPUT_FILE = INTERIM_DIR / "customers.parquet"
+MODEL_INPUT_FILE = INTERIM_DIR / "model_input.parquet"
 TRAIN_FILE = PROCESSED_DIR / "train.parquet"
 HOLDOUT_FILE = PROCESSED_DIR / "holdout.parquet"
 FEATURES_FILE = MODELS_DIR / "features.skops"

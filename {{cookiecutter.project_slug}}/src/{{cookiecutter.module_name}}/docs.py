@@ -1,6 +1,6 @@
 """Documentation generated from code and outputs, so it cannot drift.
 
-docs/data_schema.md is rendered from schema.py; the marked blocks of environment.md,
+docs/data_schema.md is rendered from the data contract (contract.yaml); the marked blocks of environment.md,
 model_card.md and experiments.md are rewritten from the last training and evaluation.
 """
 
@@ -10,25 +10,30 @@ from pathlib import Path
 from typing import Any
 
 from .config import FAIRNESS_FILE, METRICS_FILE, TRAINING_INFO_FILE, read_json
-from .schema import MODEL_INPUT, RAW_SOURCES, Column, Table
+from .schema import CONTRACT, Column, Contract, Table
 
 DOCS_DIR = Path("docs")
 SCHEMA_DOC = DOCS_DIR / "data_schema.md"
 
 HEADER = """# Data schema
 
-Generated from `src/{{ cookiecutter.module_name }}/schema.py` by `make docs`: do not edit by hand. The same
+Generated from `src/{{ cookiecutter.module_name }}/contract.yaml` by `make docs`: do not edit by hand. The same
 contract builds the Great Expectations suites of the `validate` stage, so these are exactly the
 rules the pipeline enforces. A test fails when this page is older than the contract.
 
-Roles: `id` identifies a row (unique), `key` joins to customers, `feature` is a model input,
+Roles: `id` identifies a row (unique), `key` joins to another source, `feature` is a model input,
 `sensitive` is used only for fairness metrics, `label` is the training target.
 """
 
 
+def _cell(text: object) -> str:
+    """Text that cannot break a Markdown table row or open markup."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("`", "'")
+
+
 def _allowed(column: Column) -> str:
     if column.allowed is not None:
-        return ", ".join(f"`{value}`" for value in column.allowed)
+        return ", ".join(f"`{_cell(value)}`" for value in column.allowed)
     if column.min is not None and column.max is not None:
         return f"{column.min:g} .. {column.max:g}"
     if column.min is not None:
@@ -49,19 +54,20 @@ def render_table(table: Table) -> list[str]:
     ]
     for column in table.columns:
         lines.append(
-            f"| `{column.name}` | {column.dtype} | {column.role} | {'yes' if column.nullable else 'no'} | "
-            f"{'yes' if column.unique else 'no'} | {_allowed(column)} | {column.description} |"
+            f"| `{_cell(column.name)}` | {column.dtype} | {column.role} | {'yes' if column.nullable else 'no'} | "
+            f"{'yes' if column.unique else 'no'} | {_allowed(column)} | {_cell(column.description)} |"
         )
     return [*lines, ""]
 
 
-def render_schema_doc() -> str:
+def render_schema_doc(contract: Contract = CONTRACT) -> str:
     lines = [HEADER]
+    lines += [f"Target: `{contract.target}`; the raw value `{_cell(contract.positive)}` is the positive class (1).", ""]
     lines += ["## Raw sources (`data/raw`)", ""]
-    for table in RAW_SOURCES:
+    for table in contract.sources:
         lines += render_table(table)
     lines += ["## Model input (`data/interim`)", ""]
-    lines += render_table(MODEL_INPUT)
+    lines += render_table(contract.model_input)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -100,32 +106,60 @@ def environment_block(info: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+METRIC_LABELS = {
+    "accuracy": "accuracy",
+    "precision": "precision",
+    "recall": "recall",
+    "f1": "F1",
+    "roc_auc": "ROC AUC",
+    "average_precision": "average precision",
+    "brier": "Brier score",
+}
+
+
+def _bounds(key: str, gate: dict[str, float]) -> str:
+    bounds = []
+    for kind, word in (("min", "at least"), ("max", "at most")):
+        if f"{kind}_{key}" in gate:
+            bounds.append(f"{word} {gate[f'{kind}_{key}']}")
+        if f"{kind}_{key}_over_baseline" in gate:
+            bounds.append(f"{word} baseline + {gate[f'{kind}_{key}_over_baseline']}")
+    return "; ".join(bounds) or "-"
+
+
 def metrics_block(metrics: dict[str, Any], gate: dict[str, float]) -> str:
-    names = (
-        ("accuracy", "accuracy"),
-        ("precision", "precision"),
-        ("recall", "recall"),
-        ("f1", "F1"),
-        ("roc_auc", "ROC AUC"),
-    )
-    lines = ["| metric | value | gate |", "|---|---|---|"]
-    for key, label in names:
-        bound = gate.get(f"min_{key}")
-        lines.append(f"| {label} | {_number(metrics.get(key))} | {'-' if bound is None else f'at least {bound}'} |")
+    baseline = metrics.get("baseline", {})
+    lines = ["| metric | value | prior baseline | gate |", "|---|---|---|---|"]
+    for key, label in METRIC_LABELS.items():
+        lines.append(
+            f"| {label} | {_number(metrics.get(key))} | {_number(baseline.get(key))} | {_bounds(key, gate)} |"
+        )
     return "\n".join(lines)
 
 
 def fairness_block(fairness: dict[str, Any], gate: dict[str, float]) -> str:
-    lines = ["| group | holdout rows | selection rate | true positive rate |", "|---|---|---|---|"]
-    for group, row in sorted(fairness.get("by_group", {}).items()):
-        lines.append(
-            f"| {group} | {row['count']:,} | {_number(row['selection_rate'])} | {_number(row['true_positive_rate'])} |"
+    attributes = fairness.get("attributes", {})
+    if not attributes:
+        return "No sensitive attribute in the data contract: fairness is not measured."
+    lines = [
+        "| attribute | group | holdout rows | selection rate | true positive rate |",
+        "|---|---|---|---|---|",
+    ]
+    for attribute, report in attributes.items():
+        for group, row in sorted(report["by_group"].items()):
+            lines.append(
+                f"| {attribute} | {group} | {row['count']:,} | {_number(row['selection_rate'])} | "
+                f"{_number(row['true_positive_rate'])} |"
+            )
+    lines.append("")
+    for attribute, report in attributes.items():
+        gaps = ", ".join(
+            f"{name.replace('_', ' ')} {_number(report[name])} (gate: {_bounds(name, gate)})"
+            for name in ("demographic_parity_difference", "equal_opportunity_difference")
         )
-    dp, eo = fairness["demographic_parity_difference"], fairness["equal_opportunity_difference"]
+        lines.append(f"- `{attribute}` ({report['status']}): {gaps}.")
     lines += [
         "",
-        f"Demographic parity difference {dp:.4f} (gate: at most {gate.get('max_demographic_parity_difference')}); "
-        f"equal opportunity difference {eo:.4f} (gate: at most {gate.get('max_equal_opportunity_difference')}). "
         f"Groups with fewer than {fairness.get('min_group_size', 0)} holdout rows are reported but not gated.",
     ]
     return "\n".join(lines)
@@ -185,3 +219,137 @@ def refresh_generated_blocks(params: dict[str, Any], runs: list[dict[str, Any]] 
         refresh_page(DOCS_DIR / "experiments.md", {"runs": runs_block(runs)})
         written.append(DOCS_DIR / "experiments.md")
     return written
+
+
+TO_WRITE = "**To write:**"
+
+
+def _names(columns: list[Column]) -> str:
+    return ", ".join(f"`{_cell(column.name)}`" for column in columns) or "none"
+
+
+def render_adopted_pages(contract: Contract, rows: int, files: list[str]) -> dict[Path, str]:
+    """The doc pages that described the example, rewritten for an adopted contract.
+
+    Facts come from the contract; what only a person knows is marked "To write" so it
+    cannot pass for documentation.
+    """
+    model = contract.model_input
+    source = contract.sources[0]
+    label = model.column(contract.target)
+    features, sensitive = model.by_role("feature"), model.by_role("sensitive")
+    ids = model.by_role("id")
+    raw_target = label.source or label.name
+    sources = f"""# Data sources
+
+Record, for every raw file the pipeline reads: the system it comes from, who owns it, how it
+is extracted, which time window it covers, how often it is refreshed, how large it is,
+whether it holds personal data, and its known quirks. The column-level contract lives in
+`src/{{ cookiecutter.module_name }}/contract.yaml` and is rendered in [Data schema](data_schema.md).
+
+## Sources
+
+| file | adopted from | rows when adopted | system of record | refresh |
+|---|---|---|---|---|
+""" + "".join(
+        f"| `{_cell(name)}` | `{_cell(origin)}` | {rows:,} | {TO_WRITE} | {TO_WRITE} |\n"
+        for name, origin in zip(source.files, files, strict=False)
+    ) + f"""
+- Identifier: {_names(ids)}. Target: `{_cell(raw_target)}`.
+- Personal or sensitive data: {_names(sensitive)} (used only to measure fairness).
+- {TO_WRITE} who owns each file, how it is extracted, the time window it covers and its quirks.
+"""
+    labeling = f"""# Labeling
+
+Record exactly what the label means: the event, the population, the time windows, where the
+ground truth comes from, when it becomes available and how edge cases are decided.
+
+## Definition used in this project
+
+- **Label:** `{_cell(contract.target)}` in the model input: 1 when the raw column
+  `{_cell(raw_target)}` is `{_cell(contract.positive)}`, else 0. Rows without a value are left out of training.
+- **Event:** {TO_WRITE} what happened for a row to be positive, and within which time window.
+- **Population:** {TO_WRITE} which rows are in the table and which are excluded.
+- **Availability:** {TO_WRITE} when the ground truth becomes known after a prediction.
+- **Leakage check:** {TO_WRITE} confirm that no feature is known only after the label.
+"""
+    pseudocode = f"""# Pseudocode
+
+Each stage is one command, `python -m {{ cookiecutter.module_name }} <stage>`, reading `params.yaml`
+and the previous stage's files; `make pipeline` runs them in order.
+
+## ingest
+
+    read data/raw/{", ".join(source.files)} (stacked when several files)
+    rename raw headers to the contract's model-input names
+    target = 1 where {raw_target} == {contract.positive!r} else 0; drop rows without a target
+    keep the model-input columns of contract.yaml; write data/interim/model_input.parquet
+
+## validate
+
+    suites from contract.yaml: columns exist, types, nulls, ranges, categories, unique id
+    run them on the raw source and on the model input; any failure stops the pipeline
+
+## featurize
+
+    train, holdout = stratified split by {contract.target} (split.holdout_fraction, seed)
+    pipeline = construct (params features.construct) -> impute, log1p (features.log_columns),
+        scale numbers, one-hot encode categories -> select k features
+    fit the pipeline on train only ({", ".join(c.name for c in [*ids, *sensitive, label])} are not inputs)
+
+## train
+
+    fit the estimator (params model.estimator) on the transformed training split
+
+## evaluate
+
+    score the holdout; metrics, a prior baseline, fairness per sensitive attribute, plots
+    fail when a bound of params.yaml's gate is missed
+"""
+    card = (DOCS_DIR / "model_card.md").read_text(encoding="utf-8")
+    blocks = {
+        name: card.split(f"<!-- {name}:start -->", 1)[1].split(f"<!-- {name}:end -->", 1)[0]
+        for name in ("metrics", "fairness")
+    }
+    model_card = f"""# Model card
+
+What the model is for, what it was trained and evaluated on, how well it works overall and for
+each group, and where it must not be used. The metric and fairness tables are rewritten by
+`make docs`; the rest is written by a person.
+
+## Model details
+
+- **Task:** binary classification: the probability that `{_cell(contract.target)}` is 1
+  (see [Labeling](labeling.md)).
+- **Inputs:** {len(features)} feature columns of [Data schema](data_schema.md); {_names([*ids, *sensitive])} are never inputs.
+- **Decision threshold:** `evaluate.threshold` in `params.yaml`.
+
+## Intended use
+
+{TO_WRITE} who uses the scores, for which decision, and who reviews it.
+
+## Out of scope
+
+{TO_WRITE} decisions and populations the model must not be used for.
+
+## Evaluation
+
+The holdout is `split.holdout_fraction` of the {rows:,} labelled rows, split stratified by the target.
+
+<!-- metrics:start -->{blocks["metrics"]}<!-- metrics:end -->
+
+## Fairness
+
+<!-- fairness:start -->{blocks["fairness"]}<!-- fairness:end -->
+
+## Limitations and risks
+
+{TO_WRITE} known weaknesses, groups with few rows, and how the data may drift.
+"""
+    return {
+        DOCS_DIR / "data_sources.md": sources,
+        DOCS_DIR / "labeling.md": labeling,
+        DOCS_DIR / "pseudocode.md": pseudocode,
+        DOCS_DIR / "model_card.md": model_card,
+        SCHEMA_DOC: render_schema_doc(contract),
+    }

@@ -1,43 +1,66 @@
 """The data contract: the one definition of every column this project reads or serves.
 
-Validation (Great Expectations suites), the prediction service's request model and
-docs/data_schema.md are all derived from these tables, so a column changes in one place.
+The contract itself is data, `contract.yaml` beside this module, so that `adopt` can write
+it for a new table. Validation (Great Expectations suites), the service's request model,
+the prediction log, drift, fairness, the test fixtures and docs/data_schema.md all derive
+from the objects below; a column changes in one place.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
 
 DType = Literal["int", "float", "category", "datetime"]
 Role = Literal["id", "key", "feature", "sensitive", "label", "attribute"]
 
+CONTRACT_FILE = Path(__file__).with_name("contract.yaml")
+
 
 @dataclass(frozen=True)
 class Column:
-    """One column: its type, the values it may take and what it is for."""
+    """One column: its type, the values it may take and what it is for.
+
+    `source` is the column's header in the raw file when it differs from `name`
+    (raw headers are kept as they are; model-input names are Python identifiers).
+    """
 
     name: str
     dtype: DType
-    description: str
+    description: str = ""
     role: Role = "attribute"
     nullable: bool = False
     unique: bool = False
     min: float | None = None
     max: float | None = None
     allowed: tuple[str, ...] | None = None
+    source: str | None = None
+
+    @property
+    def numeric(self) -> bool:
+        return self.dtype in ("int", "float")
 
 
 @dataclass(frozen=True)
 class Table:
-    """A table of the contract: a raw source file or the model-input table."""
+    """A table of the contract: a raw source (one or more files) or the model-input table."""
 
     name: str
-    file: str
     description: str
     columns: tuple[Column, ...]
+    files: tuple[str, ...] = ()
     min_rows: int = 1
     max_rows: int = 50_000_000
+
+    @property
+    def file(self) -> str:
+        """The files as one label, for reports and docs."""
+        return ", ".join(self.files) if self.files else f"{self.name}.parquet"
 
     @property
     def names(self) -> list[str]:
@@ -50,139 +73,118 @@ class Table:
         return [column for column in self.columns if column.role in roles]
 
 
-GENDERS = ("female", "male", "nonbinary")
-REGIONS = ("north", "south", "east", "west")
-PLANS = ("basic", "standard", "premium")
-CATEGORIES = ("groceries", "electronics", "travel", "entertainment", "utilities")
-SEVERITIES = ("low", "medium", "high")
-ACTIVITY_WINDOW_DAYS = 365
+@dataclass(frozen=True)
+class Contract:
+    """The raw sources, the model-input table, the target and how sources become model input."""
 
-CUSTOMERS = Table(
-    name="customers",
-    file="customers.csv",
-    description="One row per customer, as exported from the CRM at the snapshot date.",
-    columns=(
-        Column("customer_id", "int", "CRM identifier", role="id", unique=True, min=1),
-        Column("signup_date", "datetime", "Date the contract started"),
-        Column("age", "int", "Age in years at the snapshot date", min=18, max=100),
-        Column("gender", "category", "Self-declared gender; used only to measure fairness", allowed=GENDERS),
-        Column("region", "category", "Sales region of the billing address", allowed=REGIONS),
-        Column("plan", "category", "Subscription plan", allowed=PLANS),
-        Column("tenure_months", "int", "Whole months since signup", min=0, max=600),
-        Column("monthly_fee", "float", "Current monthly fee in EUR", min=0, max=1_000),
-    ),
-)
+    sources: tuple[Table, ...]
+    model_input: Table
+    target: str
+    positive: Any = 1
+    aggregate: str | None = None  # module of this package with build_model_input(); None: pass-through
 
-TRANSACTIONS = Table(
-    name="transactions",
-    file="transactions.csv",
-    description="Card transactions of the last 365 days before the snapshot date.",
-    columns=(
-        Column("transaction_id", "int", "Payment-system identifier", role="id", unique=True, min=1),
-        Column("customer_id", "int", "Customer who paid", role="key", min=1),
-        Column("timestamp", "datetime", "Time of the payment"),
-        Column("amount", "float", "Amount in EUR", min=0, max=50_000),
-        Column("category", "category", "Merchant category", allowed=CATEGORIES),
-    ),
-    min_rows=0,
-)
+    def fingerprint(self) -> str:
+        """Identity of what a model consumes: model-input columns, types, categories and target.
 
-SUPPORT_TICKETS = Table(
-    name="support_tickets",
-    file="support_tickets.csv",
-    description="Support tickets opened in the last 365 days before the snapshot date.",
-    columns=(
-        Column("ticket_id", "int", "Help-desk identifier", role="id", unique=True, min=1),
-        Column("customer_id", "int", "Customer who opened the ticket", role="key", min=1),
-        Column("created_at", "datetime", "Time the ticket was opened"),
-        Column("severity", "category", "Severity assigned by the help desk", allowed=SEVERITIES),
-        Column(
-            "resolution_hours",
-            "float",
-            "Hours until resolved; empty while the ticket is open",
-            nullable=True,
-            min=0,
-            max=24 * 365,
-        ),
-    ),
-    min_rows=0,
-)
+        Models trained on contracts with different fingerprints are never compared: their
+        inputs are not the same thing.
+        """
+        consumed = [
+            (c.name, c.dtype, c.role, list(c.allowed or ()))
+            for c in self.model_input.columns
+            if c.role in ("id", "feature", "label")
+        ]
+        payload = json.dumps([consumed, self.target, str(self.positive)], sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
-LABELS = Table(
-    name="labels",
-    file="labels.csv",
-    description="Churn outcome observed 90 days after the snapshot date (see docs/labeling.md).",
-    columns=(
-        Column("customer_id", "int", "CRM identifier", role="id", unique=True, min=1),
-        Column("churned", "int", "1 if the customer cancelled within 90 days, else 0", role="label", min=0, max=1),
-    ),
-)
 
-RAW_SOURCES = (CUSTOMERS, TRANSACTIONS, SUPPORT_TICKETS, LABELS)
+def _column(spec: dict[str, Any]) -> Column:
+    values = dict(spec)
+    if values.get("allowed") is not None:
+        values["allowed"] = tuple(str(value) for value in values["allowed"])
+    return Column(**values)
 
-MODEL_INPUT = Table(
-    name="model_input",
-    file="customers.parquet",
-    description="One row per customer: profile, activity aggregates and the label (written by `ingest`).",
-    columns=(
-        Column(
-            "customer_id",
-            "int",
-            "CRM identifier; routes canary traffic, never a feature",
-            role="id",
-            unique=True,
-            min=1,
-        ),
-        Column("age", "int", "Age in years", role="feature", min=18, max=100),
-        Column(
-            "gender",
-            "category",
-            "Sensitive attribute for fairness metrics; never a feature",
-            role="sensitive",
-            allowed=GENDERS,
-        ),
-        Column("region", "category", "Sales region", role="feature", allowed=REGIONS),
-        Column("plan", "category", "Subscription plan", role="feature", allowed=PLANS),
-        Column("tenure_months", "int", "Whole months since signup", role="feature", min=0, max=600),
-        Column("monthly_fee", "float", "Monthly fee in EUR", role="feature", min=0, max=1_000),
-        Column("txn_count", "int", "Transactions in the activity window", role="feature", min=0, max=100_000),
-        Column("txn_total", "float", "Sum of transaction amounts in EUR", role="feature", min=0, max=10_000_000),
-        Column(
-            "txn_mean",
-            "float",
-            "Mean transaction amount in EUR (0 without transactions)",
-            role="feature",
-            min=0,
-            max=50_000,
-        ),
-        Column("txn_max", "float", "Largest transaction amount in EUR", role="feature", min=0, max=50_000),
-        Column("txn_count_90d", "int", "Transactions in the last 90 days", role="feature", min=0, max=100_000),
-        Column(
-            "days_since_last_txn",
-            "int",
-            f"Days from the last transaction to the snapshot ({ACTIVITY_WINDOW_DAYS} without transactions)",
-            role="feature",
-            min=0,
-            max=ACTIVITY_WINDOW_DAYS,
-        ),
-        Column("ticket_count", "int", "Support tickets in the activity window", role="feature", min=0, max=10_000),
-        Column("high_severity_tickets", "int", "Tickets of severity 'high'", role="feature", min=0, max=10_000),
-        Column(
-            "mean_resolution_hours",
-            "float",
-            "Mean hours to resolve a ticket (0 without resolved tickets)",
-            role="feature",
-            min=0,
-            max=24 * 365,
-        ),
-        Column("churned", "int", "Label: 1 if the customer churned", role="label", min=0, max=1),
-    ),
-    min_rows=100,
-)
 
-LABEL = MODEL_INPUT.by_role("label")[0].name
-SENSITIVE = MODEL_INPUT.by_role("sensitive")[0].name
-ID = MODEL_INPUT.by_role("id")[0].name
+def _table(spec: dict[str, Any]) -> Table:
+    values = dict(spec)
+    values["columns"] = tuple(_column(column) for column in values["columns"])
+    values["files"] = tuple(values.get("files") or ())
+    return Table(**values)
+
+
+def load_contract(path: Path = CONTRACT_FILE) -> Contract:
+    """Read contract.yaml; a broken contract stops everything, with the file named."""
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        return Contract(
+            sources=tuple(_table(table) for table in spec["sources"]),
+            model_input=_table(spec["model_input"]),
+            target=spec["target"]["column"],
+            positive=spec["target"].get("positive", 1),
+            aggregate=spec.get("aggregate"),
+        )
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"{path}: not a valid data contract ({type(error).__name__}: {error})") from error
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block lists indented under their key; one flow mapping per column."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> Any:
+        return super().increase_indent(flow, False)
+
+
+def _mapping(dumper: yaml.SafeDumper, data: dict[str, Any]) -> Any:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style="dtype" in data)
+
+
+def _sequence(dumper: yaml.SafeDumper, data: list[Any]) -> Any:
+    flow = all(isinstance(item, (str, int, float)) for item in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+_Dumper.add_representer(dict, _mapping)
+_Dumper.add_representer(list, _sequence)
+
+
+def _column_spec(column: Column) -> dict[str, Any]:
+    spec: dict[str, Any] = {"name": column.name, "dtype": column.dtype}
+    defaults = Column(name="", dtype="int")
+    for key, value in asdict(column).items():
+        if key in ("name", "dtype", "description") or value == getattr(defaults, key):
+            continue
+        spec[key] = list(value) if isinstance(value, tuple) else value
+    spec["description"] = column.description
+    return spec
+
+
+def _table_spec(table: Table) -> dict[str, Any]:
+    spec: dict[str, Any] = {"name": table.name}
+    if table.files:
+        spec["files"] = list(table.files)
+    spec.update(description=table.description, min_rows=table.min_rows)
+    spec["columns"] = [_column_spec(column) for column in table.columns]
+    return spec
+
+
+def dump_contract(contract: Contract, header: str) -> str:
+    """contract.yaml's text: `header` (comment lines), then the contract."""
+    body = {
+        "target": {"column": contract.target, "positive": contract.positive},
+        "aggregate": contract.aggregate,
+        "sources": [_table_spec(table) for table in contract.sources],
+        "model_input": _table_spec(contract.model_input),
+    }
+    return header + yaml.dump(body, Dumper=_Dumper, sort_keys=False, width=200, allow_unicode=True)
+
+
+CONTRACT = load_contract()
+RAW_SOURCES = CONTRACT.sources
+MODEL_INPUT = CONTRACT.model_input
+LABEL = CONTRACT.target
+ID: str | None = next((column.name for column in MODEL_INPUT.by_role("id")), None)
+SENSITIVE = [column.name for column in MODEL_INPUT.by_role("sensitive")]
 FEATURES = [column.name for column in MODEL_INPUT.by_role("feature")]
-NUMERIC_FEATURES = [c.name for c in MODEL_INPUT.by_role("feature") if c.dtype in ("int", "float")]
+NUMERIC_FEATURES = [c.name for c in MODEL_INPUT.by_role("feature") if c.numeric]
 CATEGORICAL_FEATURES = [c.name for c in MODEL_INPUT.by_role("feature") if c.dtype == "category"]
+NULLABLE_FEATURES = [c.name for c in MODEL_INPUT.by_role("feature") if c.nullable]

@@ -25,7 +25,7 @@ class StageFailed(RuntimeError):
 
 
 def run_ingest(params: dict[str, Any]) -> None:
-    """Aggregate the raw sources into one row per customer in data/interim."""
+    """Build the model-input table (one row per entity) from the raw sources, in data/interim."""
     from .data.ingest import ingest
 
     ingest(config.RAW_DIR, config.MODEL_INPUT_FILE, params["data"]["snapshot_date"])
@@ -96,6 +96,8 @@ def run_train(params: dict[str, Any]) -> None:
 def run_evaluate(params: dict[str, Any]) -> None:
     """Score the holdout, write metrics and plots, and fail when the quality gate is missed."""
     from .models.evaluate import (
+        HoldoutTooSmall,
+        check_holdout,
         fairness_report,
         feature_importance,
         gate_failures,
@@ -111,6 +113,10 @@ def run_evaluate(params: dict[str, Any]) -> None:
     holdout = pd.read_parquet(config.HOLDOUT_FILE)
     model = load_model(config.MODEL_DIR)
     settings = params["evaluate"]
+    try:
+        check_holdout(holdout[LABEL].to_numpy(), int(settings.get("min_rows_per_class", 1)))
+    except HoldoutTooSmall as small:
+        raise StageFailed(str(small)) from small
     proba = predict_proba(model, holdout)
     fairness = fairness_report(holdout, proba, params)
     metrics = summarize(holdout, proba, params, fairness)

@@ -1,122 +1,96 @@
-"""Ingest: read the raw sources and aggregate them into one row per customer.
+"""Ingest: read the raw sources named by the contract and build the model-input table.
 
+A contract with one source passes it through (renamed to model-input names, the target
+mapped to 0/1); a contract that names an `aggregate` module hands the sources to it.
 Reading is tolerant on purpose: a broken source must reach the validate stage, which
 names the file, the expectation and the offending values, instead of crashing here.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
 
 import pandas as pd
 
-from ..schema import (
-    ACTIVITY_WINDOW_DAYS,
-    CUSTOMERS,
-    LABELS,
-    MODEL_INPUT,
-    RAW_SOURCES,
-    SUPPORT_TICKETS,
-    TRANSACTIONS,
-    Table,
-)
+from ..schema import CONTRACT, RAW_SOURCES, Contract, Table
 
 log = logging.getLogger(__name__)
 
 
-def read_source(table: Table, raw_dir: Path) -> pd.DataFrame:
-    """Read one raw CSV; dates are parsed, unparseable dates become NaT for validation to flag."""
-    path = raw_dir / table.file
+def read_file(path: Path, table: Table) -> pd.DataFrame:
+    """One CSV or Parquet file; categories as text, unparseable dates as NaT for validation to flag."""
+    categories = [column.name for column in table.columns if column.dtype == "category"]
     try:
-        frame = pd.read_csv(path)
+        if path.suffix.lower() in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, dtype=dict.fromkeys(categories, "str"))
     except pd.errors.EmptyDataError:
         log.warning("%s is empty", path)
         return pd.DataFrame()
     for column in table.columns:
-        if column.dtype == "datetime" and column.name in frame.columns:
+        if column.name not in frame.columns:
+            continue
+        if column.dtype == "datetime":
             frame[column.name] = pd.to_datetime(frame[column.name], errors="coerce", format="ISO8601")
+        elif column.dtype == "category" and not pd.api.types.is_string_dtype(frame[column.name]):
+            values = frame[column.name]
+            frame[column.name] = values.astype("str").where(values.notna())
     return frame
+
+
+def read_source(table: Table, raw_dir: Path) -> pd.DataFrame:
+    """All files of one source, stacked (e.g. monthly exports of the same table)."""
+    frames = [read_file(raw_dir / name, table) for name in table.files]
+    frames = [frame for frame in frames if not frame.empty] or frames[:1]
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 def read_sources(raw_dir: Path) -> dict[str, pd.DataFrame]:
     return {table.name: read_source(table, raw_dir) for table in RAW_SOURCES}
 
 
-def aggregate_transactions(transactions: pd.DataFrame, snapshot: pd.Timestamp) -> pd.DataFrame:
-    """Per-customer totals, means, counts and recency of the transactions."""
-    grouped = transactions.groupby("customer_id")
-    recent = transactions["timestamp"] >= snapshot - pd.Timedelta(days=90)
-    aggregates = grouped.agg(
-        txn_count=("amount", "size"),
-        txn_total=("amount", "sum"),
-        txn_mean=("amount", "mean"),
-        txn_max=("amount", "max"),
-        last_txn=("timestamp", "max"),
-    )
-    aggregates["txn_count_90d"] = transactions.loc[recent].groupby("customer_id").size()
-    aggregates["days_since_last_txn"] = (snapshot - aggregates.pop("last_txn")).dt.days.clip(0, ACTIVITY_WINDOW_DAYS)
-    return aggregates
+def positive_mask(values: pd.Series, positive: object) -> pd.Series:
+    """Which raw target values are the positive class: numbers compare as numbers, text as text."""
+    if pd.api.types.is_numeric_dtype(values) and not isinstance(positive, str | bool):
+        return values.astype(float) == float(positive)  # type: ignore[arg-type]
+    return values.astype("str").str.strip() == str(positive).strip()
 
 
-def aggregate_tickets(tickets: pd.DataFrame) -> pd.DataFrame:
-    """Per-customer ticket counts, high-severity counts and mean resolution time."""
-    return (
-        tickets.assign(is_high=tickets["severity"].eq("high"))
-        .groupby("customer_id")
-        .agg(
-            ticket_count=("ticket_id", "size"),
-            high_severity_tickets=("is_high", "sum"),
-            mean_resolution_hours=("resolution_hours", "mean"),
-        )
-    )
+def pass_through(sources: dict[str, pd.DataFrame], contract: Contract) -> pd.DataFrame:
+    """The one source, with raw headers renamed to the contract's model-input names."""
+    frame = sources[contract.sources[0].name]
+    renames = {column.source: column.name for column in contract.model_input.columns if column.source}
+    return frame.rename(columns=renames)
 
 
-FILL_WITHOUT_ACTIVITY = {
-    "txn_count": 0,
-    "txn_total": 0.0,
-    "txn_mean": 0.0,
-    "txn_max": 0.0,
-    "txn_count_90d": 0,
-    "days_since_last_txn": ACTIVITY_WINDOW_DAYS,
-    "ticket_count": 0,
-    "high_severity_tickets": 0,
-    "mean_resolution_hours": 0.0,
-}
-
-
-def build_model_input(sources: dict[str, pd.DataFrame], snapshot_date: str) -> pd.DataFrame:
-    """Join customers with their activity aggregates and labels (one row per customer)."""
-    snapshot = pd.Timestamp(snapshot_date)
-    table = sources[CUSTOMERS.name]
-    if "customer_id" not in table.columns:
-        log.warning("customers has no customer_id column; passing it through unjoined")
-        return table
-    parts = {
-        TRANSACTIONS.name: lambda frame: aggregate_transactions(frame, snapshot),
-        SUPPORT_TICKETS.name: aggregate_tickets,
-        LABELS.name: lambda frame: frame.set_index("customer_id")[["churned"]],
-    }
-    for name, aggregate in parts.items():
-        try:
-            table = table.join(aggregate(sources[name]), on="customer_id")
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            log.warning(
-                "cannot aggregate %s (%s: %s); validate will report the cause", name, type(error).__name__, error
-            )
-    for column, value in FILL_WITHOUT_ACTIVITY.items():
-        if column in table.columns:
-            table[column] = table[column].fillna(value)
-            if isinstance(value, int):
-                table[column] = table[column].astype("int64")
-    ordered = [name for name in MODEL_INPUT.names if name in table.columns]
+def build_model_input(
+    sources: dict[str, pd.DataFrame], snapshot_date: str, contract: Contract = CONTRACT
+) -> pd.DataFrame:
+    """The model-input table: aggregated or passed through, target as 0/1, unlabelled rows dropped."""
+    if contract.aggregate:
+        module = importlib.import_module(f"{__package__.rpartition('.')[0]}.{contract.aggregate}")
+        table = module.build_model_input(sources, snapshot_date)
+    else:
+        table = pass_through(sources, contract)
+    if contract.target in table.columns:
+        target = table[contract.target]
+        unlabelled = target.isna()
+        if unlabelled.any():
+            log.warning("%d row(s) without a value of %r are left out of training", unlabelled.sum(), contract.target)
+            table = table.loc[~unlabelled]
+        table = table.assign(**{contract.target: positive_mask(table[contract.target], contract.positive).astype(int)})
+    ordered = [name for name in contract.model_input.names if name in table.columns]
     return table[ordered].reset_index(drop=True)
 
 
 def ingest(raw_dir: Path, output: Path, snapshot_date: str) -> pd.DataFrame:
-    """Aggregate the raw sources into the model-input table and write it as parquet."""
+    """Build the model-input table from the raw sources and write it as parquet."""
     table = build_model_input(read_sources(raw_dir), snapshot_date)
     output.parent.mkdir(parents=True, exist_ok=True)
     table.to_parquet(output, index=False)
     log.info("wrote %s rows x %s columns to %s", len(table), table.shape[1], output)
     return table
+

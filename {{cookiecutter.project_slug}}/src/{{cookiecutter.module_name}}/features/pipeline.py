@@ -1,4 +1,9 @@
-"""The feature pipeline: construction -> transformation -> selection, fitted as one object."""
+"""The feature pipeline: construction -> transformation -> selection, fitted as one object.
+
+Transformation works on any contract: numbers are imputed (median), optionally log-scaled,
+then standardised; categories are imputed (most frequent) and one-hot encoded. Which
+columns get constructed or logged comes from params.yaml, never from code.
+"""
 
 from __future__ import annotations
 
@@ -7,35 +12,32 @@ from typing import Any
 import numpy as np
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_selection import RFE, SelectKBest, f_classif
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from ..schema import CATEGORICAL_FEATURES, NUMERIC_FEATURES
-from .construct import GroupDeviation, InteractionFeatures, RatioFeatures, constructed_names
+from .construct import constructed_names, construction_steps
 
 
-def build_transformer(log_columns: list[str], numeric_columns: list[str]) -> ColumnTransformer:
-    """Log-then-scale skewed amounts, scale other numbers, one-hot encode categories."""
+def build_transformer(log_columns: list[str], numeric_columns: list[str], categorical_columns: list[str]) -> Any:
+    """Impute, log-then-scale skewed amounts, scale other numbers, one-hot encode categories."""
     scaled = [column for column in numeric_columns if column not in log_columns]
-    return ColumnTransformer(
-        [
-            (
-                "log",
-                Pipeline(
-                    [
-                        ("log1p", FunctionTransformer(np.log1p, feature_names_out="one-to-one")),
-                        ("scale", StandardScaler()),
-                    ]
-                ),
-                log_columns,
-            ),
-            ("scale", StandardScaler(), scaled),
-            ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False), CATEGORICAL_FEATURES),
-        ],
-        remainder="drop",
-        verbose_feature_names_out=False,
-    )
+    blocks = []
+    if log_columns:
+        log1p = FunctionTransformer(np.log1p, feature_names_out="one-to-one")
+        blocks.append(
+            ("log", Pipeline([("impute", SimpleImputer(strategy="median")), ("log1p", log1p), ("scale", StandardScaler())]), log_columns)
+        )
+    if scaled:
+        blocks.append(("scale", Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]), scaled))
+    if categorical_columns:
+        encode = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+        blocks.append(
+            ("onehot", Pipeline([("impute", SimpleImputer(strategy="most_frequent")), ("encode", encode)]), categorical_columns)
+        )
+    return ColumnTransformer(blocks, remainder="drop", verbose_feature_names_out=False)
 
 
 def build_selector(method: str, k: int, seed: int) -> Any:
@@ -49,14 +51,15 @@ def build_selector(method: str, k: int, seed: int) -> Any:
 def build_feature_pipeline(params: dict[str, Any]) -> Pipeline:
     """The unfitted pipeline described by params.yaml's `features` section."""
     features = params["features"]
-    group, group_columns = features["group_column"], list(features["group_value_columns"])
-    numeric = [*NUMERIC_FEATURES, *constructed_names(group, group_columns)]
+    construct = features.get("construct")
+    numeric = [*NUMERIC_FEATURES, *constructed_names(construct)]
+    log_columns = list(features.get("log_columns") or [])
+    if unknown := [column for column in log_columns if column not in numeric]:
+        raise ValueError(f"features.log_columns names {unknown}, which are not numeric features or constructed columns")
     pipeline = Pipeline(
         [
-            ("ratios", RatioFeatures()),
-            ("interactions", InteractionFeatures()),
-            ("group_deviation", GroupDeviation(group=group, columns=group_columns)),
-            ("transform", build_transformer(list(features["log_columns"]), numeric)),
+            *construction_steps(construct),
+            ("transform", build_transformer(log_columns, numeric, CATEGORICAL_FEATURES)),
             ("select", build_selector(features["selection"], int(features["k"]), int(params["seed"]))),
         ]
     )

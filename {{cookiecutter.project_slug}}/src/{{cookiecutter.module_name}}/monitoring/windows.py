@@ -55,7 +55,8 @@ def logged_window(log_file: Path, rows: int) -> pd.DataFrame:
     import adbc_driver_sqlite.dbapi as adbc
 
     limit = f" order by rowid desc limit {int(rows)}" if rows else ""
-    query = f"select {PREDICTION}, {', '.join(FEATURES)} from predictions where role = 'primary'{limit}"
+    columns = ", ".join(f'"{name}"' for name in FEATURES)
+    query = f"select {PREDICTION}, {columns} from predictions where role = 'primary'{limit}"
     with adbc.connect(str(log_file)) as connection, connection.cursor() as cursor:
         cursor.execute(query)
         return cursor.fetch_arrow_table().to_pandas()

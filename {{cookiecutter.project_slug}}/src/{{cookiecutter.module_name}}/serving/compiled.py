@@ -15,10 +15,12 @@ from typing import Any
 import numpy as np
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_selection import RFE, SelectKBest
+from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-from ..features.construct import GroupDeviation, InteractionFeatures, RatioFeatures
+from ..data.synthetic import records
+from ..features.construct import Constructor
 from ..schema import FEATURES, MODEL_INPUT
 
 TOLERANCE = 1e-9
@@ -29,41 +31,62 @@ class NotCompilable(ValueError):
     """The pipeline has a step or setting the compiled path does not reproduce."""
 
 
-def _scaler(step: Any) -> tuple[np.ndarray, np.ndarray]:
-    if not isinstance(step, StandardScaler) or not (step.with_mean and step.with_std):
-        raise NotCompilable(f"expected a centring and scaling StandardScaler, got {step!r}")
-    return step.mean_, step.scale_
+def _missing(values: np.ndarray) -> np.ndarray:
+    if values.dtype == object:
+        return np.array([value is None or value != value for value in values.tolist()], dtype=bool)
+    return np.isnan(values)
 
 
-def _block(name: str, step: Any, columns: list[str]) -> tuple[str, list[str], Any]:
-    """One ColumnTransformer block as (kind, columns, parameters)."""
-    if isinstance(step, Pipeline) and len(step.steps) == 2:
-        log, scale = (transformer for _, transformer in step.steps)
-        if isinstance(log, FunctionTransformer) and log.func is np.log1p and log.kw_args is None:
-            return "log_scale", columns, _scaler(scale)
-    if isinstance(step, StandardScaler):
-        return "scale", columns, _scaler(step)
+def _operation(step: Any) -> tuple[str, Any]:
+    """One fitted step of a column block as (kind, parameters)."""
+    if isinstance(step, SimpleImputer) and step.strategy in ("mean", "median", "most_frequent", "constant"):
+        if not step.add_indicator and step.missing_values is not None and np.isnan(step.missing_values):
+            return "impute", step.statistics_
+    if isinstance(step, FunctionTransformer) and step.func is np.log1p and step.kw_args is None:
+        return "log1p", None
+    if isinstance(step, StandardScaler) and step.with_mean and step.with_std:
+        return "scale", (step.mean_, step.scale_)
     if isinstance(step, OneHotEncoder) and step.drop is None and step.handle_unknown == "ignore":
-        return "onehot", columns, [np.asarray(categories, dtype=object) for categories in step.categories_]
-    raise NotCompilable(f"column block {name!r} ({type(step).__name__}) has no compiled form")
+        return "onehot", [np.asarray(categories, dtype=object) for categories in step.categories_]
+    raise NotCompilable(f"step {type(step).__name__} ({step!r}) has no compiled form")
+
+
+def _block(name: str, step: Any, columns: list[str]) -> tuple[list[str], list[tuple[str, Any]]]:
+    """One ColumnTransformer block as (columns, operations in order)."""
+    steps = [transformer for _, transformer in step.steps] if isinstance(step, Pipeline) else [step]
+    operations = [_operation(transformer) for transformer in steps]
+    kinds = [kind for kind, _ in operations]
+    if "onehot" in kinds and kinds[-1] != "onehot":
+        raise NotCompilable(f"column block {name!r} encodes before its last step")
+    return columns, operations
+
+
+def _apply(block: np.ndarray, kind: str, parameters: Any) -> np.ndarray:
+    if kind == "impute":
+        missing = _missing(block.ravel()).reshape(block.shape)
+        return np.where(missing, np.broadcast_to(parameters, block.shape), block)
+    if kind == "log1p":
+        return np.log1p(block.astype(float))
+    if kind == "scale":
+        mean, scale = parameters
+        return (block.astype(float) - mean) / scale
+    return np.hstack(
+        [(block[:, [i]] == categories[None, :]).astype(float) for i, categories in enumerate(parameters)]
+    )
 
 
 class CompiledFeatures:
     """Construction, transformation and selection of a fitted pipeline, on a dict of columns."""
 
     def __init__(self, pipeline: Pipeline) -> None:
-        steps = [step for _, step in pipeline.steps]
-        kinds = (RatioFeatures, InteractionFeatures, GroupDeviation, ColumnTransformer, (SelectKBest, RFE))
-        if len(steps) != len(kinds) or not all(isinstance(s, k) for s, k in zip(steps, kinds, strict=True)):
+        *construct, transform, select = (step for _, step in pipeline.steps)
+        if not all(isinstance(step, Constructor) for step in construct):
+            raise NotCompilable("a construction step is not one of features.construct's")
+        if not isinstance(transform, ColumnTransformer) or not isinstance(select, (SelectKBest, RFE)):
             raise NotCompilable("the feature pipeline's steps differ from the compiled path's")
-        ratios, interactions, groups, transform, select = steps
-        self.ratios = [tuple(ratio) for ratio in ratios.ratios]
-        self.pairs = [tuple(pair) for pair in interactions.pairs]
-        self.group = groups.group
-        self.group_means = groups.group_means_
-        self.overall_means = groups.overall_means_
         if transform.remainder != "drop":
             raise NotCompilable("the column transformer must drop unlisted columns")
+        self.construct = construct
         self.blocks = [
             _block(name, step, list(columns)) for name, step, columns in transform.transformers_ if name != "remainder"
         ]
@@ -72,25 +95,15 @@ class CompiledFeatures:
     def transform(self, columns: dict[str, np.ndarray]) -> np.ndarray:
         """Feature matrix for raw model-input columns (numeric as float, categories as objects)."""
         values = dict(columns)
-        for name, numerator, denominator in self.ratios:
-            values[name] = values[numerator] / (values[denominator] + 1.0)
-        for a, b in self.pairs:
-            values[f"{a}_x_{b}"] = values[a] * values[b]
-        groups = values[self.group]
-        for column, means in self.group_means.items():
-            baseline = np.array([means.get(g, self.overall_means[column]) for g in groups.tolist()], dtype=float)
-            values[f"{column}_vs_{self.group}"] = values[column] - baseline
+        for step in self.construct:
+            values.update(step.compute(values))
         parts = []
-        for kind, names, parameters in self.blocks:
-            if kind == "onehot":
-                for name, categories in zip(names, parameters, strict=True):
-                    parts.append((values[name][:, None] == categories[None, :]).astype(float))
-                continue
-            block = np.column_stack([values[name] for name in names])
-            if kind == "log_scale":
-                block = np.log1p(block)
-            mean, scale = parameters
-            parts.append((block - mean) / scale)
+        for names, operations in self.blocks:
+            categorical = any(kind == "onehot" for kind, _ in operations)
+            block = np.column_stack([values[name] for name in names]).astype(object if categorical else float)
+            for kind, parameters in operations:
+                block = _apply(block, kind, parameters)
+            parts.append(block)
         return np.hstack(parts)[:, self.support]
 
 
@@ -98,26 +111,14 @@ def columns_of(records: list[dict[str, Any]]) -> dict[str, np.ndarray]:
     """Records to one array per model-input column."""
     columns = {}
     for column in FEATURE_COLUMNS:
-        data = [record[column.name] for record in records]
+        data = [record.get(column.name) for record in records]
         columns[column.name] = np.array(data, dtype=object if column.dtype == "category" else float)
     return columns
 
 
 def probe_records(count: int = 64, seed: int = 0) -> list[dict[str, Any]]:
-    """Contract-valid records spread over every column's range and every category."""
-    rng = np.random.default_rng(seed)
-    records: list[dict[str, Any]] = [{} for _ in range(count)]
-    for column in FEATURE_COLUMNS:
-        if column.allowed is not None:
-            values = [column.allowed[i % len(column.allowed)] for i in range(count)]
-        else:
-            low = column.min or 0.0
-            high = min(column.max if column.max is not None else low + 1000.0, low + 1000.0)
-            drawn = rng.uniform(low, high, count)
-            values = drawn.round().astype(int).tolist() if column.dtype == "int" else drawn.tolist()
-        for record, value in zip(records, values, strict=True):
-            record[column.name] = value
-    return records
+    """Contract-valid records over every feature's range and category, with nulls where allowed."""
+    return records(FEATURE_COLUMNS, count, seed)
 
 
 class CompiledModel:

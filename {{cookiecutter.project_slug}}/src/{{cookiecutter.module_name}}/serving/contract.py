@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from ..schema import ID, MODEL_INPUT, Column
 
-PYTHON_TYPES: dict[str, Any] = {"int": int, "float": float}
+PYTHON_TYPES: dict[str, Any] = {"int": int, "float": float, "category": str, "datetime": str}
+MAX_TEXT = 256  # longest free-text value (e.g. a string id) a record may carry
 
 
 def _field(column: Column) -> tuple[Any, Any]:
@@ -20,8 +21,14 @@ def _field(column: Column) -> tuple[Any, Any]:
     if column.allowed is not None:
         annotation: Any = Literal[column.allowed]
     else:
-        bounds = Field(ge=column.min, le=column.max, allow_inf_nan=False if column.dtype == "float" else None)
+        bounds = (
+            Field(ge=column.min, le=column.max, allow_inf_nan=False if column.dtype == "float" else None)
+            if column.numeric
+            else Field(min_length=1, max_length=MAX_TEXT)
+        )
         annotation = Annotated[PYTHON_TYPES[column.dtype], bounds]
+    if column.nullable:
+        return annotation | None, Field(default=None, description=column.description)
     return annotation, Field(description=column.description)
 
 

@@ -140,7 +140,8 @@ class Service:
         """Score records with the routed model; log them and feed the shadow off the response path."""
         if not self.ready:
             raise NotReady(self.load_error or "model not loaded")
-        role = self.route(records[0].get(ROUTING_KEY))
+        # sticky per entity when the contract has an id, else per request
+        role = self.route(records[0].get(ROUTING_KEY) if ROUTING_KEY else request_id)
         model = self.models[role]
         probabilities = await self.batchers[role].score(records)
         labels = (probabilities >= self.settings.decision_threshold).astype(int)

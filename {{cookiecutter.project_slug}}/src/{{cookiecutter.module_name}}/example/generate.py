@@ -1,4 +1,4 @@
-"""Seeded generator of the raw sample sources, with knobs for data and concept drift.
+"""The example's seeded generator of the raw sample sources, with knobs for data and concept drift.
 
 Churn is drawn from latent traits (engagement, dissatisfaction, plan, tenure) and the
 observable activity is then drawn from the same traits, so aggregation and feature
@@ -13,18 +13,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..schema import (
-    ACTIVITY_WINDOW_DAYS,
-    CATEGORIES,
-    CUSTOMERS,
-    GENDERS,
-    LABELS,
-    PLANS,
-    REGIONS,
-    SEVERITIES,
-    SUPPORT_TICKETS,
-    TRANSACTIONS,
-)
+from ..schema import RAW_SOURCES, Table
+
+SOURCES: dict[str, Table] = {table.name: table for table in RAW_SOURCES}
+CUSTOMERS, TRANSACTIONS = SOURCES["customers"], SOURCES["transactions"]
+SUPPORT_TICKETS, LABELS = SOURCES["support_tickets"], SOURCES["labels"]
+GENDERS = CUSTOMERS.column("gender").allowed or ()
+REGIONS = CUSTOMERS.column("region").allowed or ()
+PLANS = CUSTOMERS.column("plan").allowed or ()
+CATEGORIES = TRANSACTIONS.column("category").allowed or ()
+SEVERITIES = SUPPORT_TICKETS.column("severity").allowed or ()
+ACTIVITY_WINDOW_DAYS = 365  # transactions and tickets of this many days before the snapshot
 
 DEFAULT_CUSTOMERS = 20_000
 SECONDS_PER_DAY = 86_400
@@ -148,7 +147,7 @@ def write_sources(frames: dict[str, pd.DataFrame], raw_dir: Path) -> list[Path]:
     raw_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for table in (CUSTOMERS, TRANSACTIONS, SUPPORT_TICKETS, LABELS):
-        path = raw_dir / table.file
+        path = raw_dir / table.files[0]
         frames[table.name].to_csv(path, index=False)
         paths.append(path)
     return paths
