@@ -1,22 +1,29 @@
-"""Shared fixtures: small seeded samples and a throw-away project folder per test."""
+"""Shared fixtures: small seeded samples drawn for the data contract, and a throw-away project folder.
+
+The samples follow contract.yaml, whatever table it describes: the contract's own sample
+generator when its aggregation ships one (the example does), else synthetic rows with a
+planted signal (data/synthetic.py). No fixture names a column.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+import yaml
 
 from {{ cookiecutter.module_name }} import config
-from {{ cookiecutter.module_name }}.data.generate import generate, write_sources
 from {{ cookiecutter.module_name }}.data.ingest import build_model_input, read_sources
+from {{ cookiecutter.module_name }}.data.synthetic import write_sample
 from {{ cookiecutter.module_name }}.features.pipeline import build_feature_pipeline
 from {{ cookiecutter.module_name }}.models.persistence import save_model
 from {{ cookiecutter.module_name }}.models.train import fit_model
-from {{ cookiecutter.module_name }}.schema import FEATURES, LABEL
+from {{ cookiecutter.module_name }}.schema import FEATURES, LABEL, MODEL_INPUT, Column
 
 for variable, value in {
     "DVC_NO_ANALYTICS": "1",
@@ -27,7 +34,24 @@ for variable, value in {
     os.environ.setdefault(variable, value)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-SMALL = 0.05  # 1,000 customers: enough for every aggregation, fast enough for unit tests
+SMALL = 1_000  # rows (entities): enough for every aggregation, fast enough for unit tests
+
+
+def feature_column(*kinds: str, nullable: bool | None = None, bounded: bool = False) -> Column:
+    """The first feature of these dtypes; the test is skipped (and says why) when the contract has none."""
+    for column in MODEL_INPUT.by_role("feature"):
+        if column.dtype not in kinds or (nullable is not None and column.nullable != nullable):
+            continue
+        if bounded and column.max is None:
+            continue
+        return column
+    pytest.skip(f"the data contract has no {'/'.join(kinds)} feature{' with a maximum' if bounded else ''}")
+
+
+@pytest.fixture(scope="session")
+def feature() -> Callable[..., Column]:
+    """`feature("int", "float", bounded=True)`: a contract column to aim a test at."""
+    return feature_column
 
 
 @pytest.fixture(scope="session")
@@ -37,9 +61,9 @@ def params() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small seeded sample written as the raw CSV files (shared, read-only)."""
+    """A small seeded sample written as the raw files (shared, read-only)."""
     folder = tmp_path_factory.mktemp("raw")
-    write_sources(generate(size=SMALL, seed=7), folder)
+    write_sample(folder, SMALL, seed=7)
     return folder
 
 
@@ -72,3 +96,49 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     return tmp_path
+
+
+STAGES = ("ingest", "validate", "featurize", "train", "evaluate")
+TRAINED_ROWS = 5_000  # small, but enough for a stable holdout
+
+
+def write_params(project: Path, **sections: dict[str, Any]) -> None:
+    """Update sections of a project's params.yaml (keys merged into each section)."""
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    for section, values in sections.items():
+        params[section].update(values)
+    (project / "params.yaml").write_text(yaml.safe_dump(params))
+
+
+@pytest.fixture(scope="session")
+def update_params() -> Callable[..., None]:
+    """`update_params(project, gate={...})`: change a trained copy's params.yaml."""
+    return write_params
+
+
+def use_project(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{folder / 'mlflow.db'}")
+
+
+@pytest.fixture(scope="session")
+def trained_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A sample written as data/raw, then every stage run through the CLI, once."""
+    from {{ cookiecutter.module_name }}.cli import main
+
+    folder = tmp_path_factory.mktemp("trained")
+    shutil.copy(PROJECT_ROOT / "params.yaml", folder / "params.yaml")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        use_project(folder, monkeypatch)
+        write_sample(folder / config.RAW_DIR, TRAINED_ROWS, seed=11)
+        assert [main([stage]) for stage in STAGES] == [0] * len(STAGES)
+    return folder
+
+
+@pytest.fixture
+def trained(trained_once: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the trained project as the working directory."""
+    folder = tmp_path / "project"
+    shutil.copytree(trained_once, folder)
+    use_project(folder, monkeypatch)
+    return folder

@@ -91,9 +91,9 @@ def features_section(contract: Contract, frame_stats: dict[str, Any]) -> str:
         "    ratios: []                 # [name, numerator, denominator] -> numerator / (denominator + 1)\n"
         "    interactions: []           # [a, b] -> a * b, named a_x_b\n"
         "    group_deviation: {}        # {group: <category>, columns: [<numbers>]}: value minus its group's training mean\n"
-        f"  log_columns: [{', '.join(skewed)}]  # right-skewed, non-negative amounts: log1p before scaling\n"
+        f"  {'log_columns: [' + ', '.join(skewed) + ']':<29}# right-skewed, non-negative amounts: log1p before scaling\n"
         "  selection: kbest             # kbest (univariate F-test) or rfe (recursive elimination)\n"
-        f"  k: {k:<26} # number of features kept by the selection step ({width} after encoding)\n"
+        f"  k: {k:<26}# number of features kept by the selection step ({width} after encoding)\n"
         "\n"
     )
 

@@ -146,7 +146,7 @@ def cmd_retrain(args: argparse.Namespace, params: dict[str, Any]) -> None:
 
 
 def add_monitoring_commands(commands: Any) -> None:
-    batch_help = "a raw batch folder (the four CSV files of data/raw) instead of the prediction log"
+    batch_help = "a raw batch folder (the files data/raw holds, by the same names) instead of the prediction log"
     drift = commands.add_parser("drift", help="compare the training data with the newest predictions or a raw batch")
     drift.add_argument("--current-raw", type=Path, default=None, help=batch_help)
     drift.set_defaults(handler=cmd_drift)

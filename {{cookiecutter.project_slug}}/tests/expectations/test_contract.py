@@ -1,19 +1,19 @@
 """The Great Expectations suites derived from the data contract.
 
-The sample data satisfies the contract, and each kind of violation is caught with a
-message naming the expectation and the column.
+The sample data satisfies the contract, and every value the contract refuses (drawn from
+the contract itself, for any table) is caught with the expectation and the column named.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from {{ cookiecutter.module_name }}.data.validate import describe, validate_frame
-from {{ cookiecutter.module_name }}.schema import CUSTOMERS, MODEL_INPUT, RAW_SOURCES, Table
+from {{ cookiecutter.module_name }}.data.synthetic import invalid_values
+from {{ cookiecutter.module_name }}.schema import ID, MODEL_INPUT, RAW_SOURCES, Column, Table
 
 
 @pytest.mark.parametrize("table", RAW_SOURCES, ids=lambda table: table.name)
@@ -34,42 +34,50 @@ def _set(frame: pd.DataFrame, column: str, rows: slice, value: object) -> pd.Dat
     return broken.infer_objects()
 
 
-VIOLATIONS: dict[str, tuple[Callable[[pd.DataFrame], pd.DataFrame], str, str | None]] = {
-    "missing column": (lambda f: f.drop(columns=["age"]), "expect_column_to_exist", "age"),
-    "nulls in a required column": (
-        lambda f: _set(f, "region", slice(0, 4), np.nan),
-        "expect_column_values_to_not_be_null",
-        "region",
-    ),
-    "value out of range": (lambda f: _set(f, "age", slice(0, 2), 250), "expect_column_values_to_be_between", "age"),
-    "wrong type": (lambda f: _set(f, "age", slice(0, 0), "forty"), "expect_column_values_to_be_in_type_list", "age"),
-    "value outside the allowed set": (
-        lambda f: _set(f, "plan", slice(0, 0), "platinum"),
-        "expect_column_values_to_be_in_set",
-        "plan",
-    ),
-    "duplicated ids": (lambda f: pd.concat([f, f.head(3)]), "expect_column_values_to_be_unique", "customer_id"),
-    "empty table": (lambda f: f.head(0), "expect_table_row_count_to_be_between", None),
+EXPECTATION_FOR = {
+    "null": "expect_column_values_to_not_be_null",
+    "category": "expect_column_values_to_be_in_set",
+    "type": "expect_column_values_to_be_in_type_list",
+    "below the minimum": "expect_column_values_to_be_between",
+    "above the maximum": "expect_column_values_to_be_between",
 }
+CASES = [
+    (column, value, rule)
+    for column in MODEL_INPUT.columns
+    if column.role in ("id", "feature", "label")
+    for value, rule in invalid_values(column)
+]
 
 
-@pytest.mark.parametrize("violation", VIOLATIONS)
-def test_each_kind_of_violation_is_caught(sources: dict[str, pd.DataFrame], violation: str) -> None:
-    corrupt, expectation, column = VIOLATIONS[violation]
-    result = validate_frame(corrupt(sources[CUSTOMERS.name]), CUSTOMERS)
-    assert not result.success
+def test_every_model_input_column_has_a_rule_to_break() -> None:
+    broken = {column.name for column, _, _ in CASES}
+    assert {column.name for column in MODEL_INPUT.by_role("feature", "label")} <= broken
+
+
+@pytest.mark.parametrize(("column", "value", "rule"), CASES, ids=lambda case: getattr(case, "name", str(case)))
+def test_each_value_the_contract_refuses_is_caught(
+    model_input: pd.DataFrame, column: Column, value: object, rule: str
+) -> None:
+    result = validate_frame(_set(model_input, column.name, slice(0, 1), value), MODEL_INPUT)
     caught = {(failure["expectation"], failure["column"]) for failure in result.failures}
-    assert (expectation, column) in caught
-    assert all(describe(failure) for failure in result.failures)
+    assert (EXPECTATION_FOR[rule], column.name) in caught, [describe(failure) for failure in result.failures]
 
 
-def test_failure_names_a_few_offending_values(sources: dict[str, pd.DataFrame]) -> None:
-    result = validate_frame(_set(sources[CUSTOMERS.name], "age", slice(0, 2), 250), CUSTOMERS)
+def test_a_missing_column_duplicated_ids_and_an_empty_table_are_caught(model_input: pd.DataFrame) -> None:
+    feature = MODEL_INPUT.by_role("feature")[0].name
+    missing = validate_frame(model_input.drop(columns=[feature]), MODEL_INPUT)
+    assert [f["expectation"] for f in missing.failures if f["column"] == feature] == ["expect_column_to_exist"]
+    empty = validate_frame(model_input.head(0), MODEL_INPUT)
+    assert ("expect_table_row_count_to_be_between", None) in {(f["expectation"], f["column"]) for f in empty.failures}
+    if ID is not None:
+        duplicated = validate_frame(pd.concat([model_input, model_input.head(3)]), MODEL_INPUT)
+        assert ("expect_column_values_to_be_unique", ID) in {(f["expectation"], f["column"]) for f in duplicated.failures}
+
+
+def test_failure_names_a_few_offending_values(model_input: pd.DataFrame, feature: Callable[..., Column]) -> None:
+    bounded = feature("int", bounded=True)
+    value = int(bounded.max) + 5
+    result = validate_frame(_set(model_input, bounded.name, slice(0, 2), value), MODEL_INPUT)
     failure = next(f for f in result.failures if f["expectation"] == "expect_column_values_to_be_between")
     assert failure["unexpected_count"] == 3
-    assert failure["examples"] == ["250", "250", "250"]
-
-
-def test_a_missing_column_is_reported_once(sources: dict[str, pd.DataFrame]) -> None:
-    result = validate_frame(sources[CUSTOMERS.name].drop(columns=["age"]), CUSTOMERS)
-    assert [f["expectation"] for f in result.failures if f["column"] == "age"] == ["expect_column_to_exist"]
+    assert failure["examples"] == [str(value)] * 3

@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.module_name }}.cli import main
-
-from .conftest import update_params
+from {{ cookiecutter.module_name }}.schema import ID, MODEL_INPUT, RAW_SOURCES, Column, Table
 
 pytestmark = pytest.mark.integration
 
@@ -20,8 +19,9 @@ def test_pipeline_produces_a_model_metrics_plots_and_a_validation_report(trained
     metrics = json.loads((trained / "reports/metrics.json").read_text())
     assert metrics["gate_passed"] is True
     assert metrics["roc_auc"] > 0.7
-    assert {"accuracy", "f1", "roc_auc", "fairness"} <= metrics.keys()
-    assert {"demographic_parity_difference", "equal_opportunity_difference"} <= metrics["fairness"].keys()
+    assert metrics["roc_auc_over_baseline"] == pytest.approx(metrics["roc_auc"] - 0.5)
+    assert {"accuracy", "f1", "roc_auc", "average_precision", "baseline", "fairness"} <= metrics.keys()
+    assert {"demographic_parity_difference", "equal_opportunity_difference", "status"} <= metrics["fairness"].keys()
     assert (trained / "models/model/model.skops").is_file()
     assert (trained / "reports/plots/roc.csv").read_text().startswith("fpr,tpr")
     assert "passed" in (trained / "reports/validation.md").read_text()
@@ -36,58 +36,104 @@ def test_same_data_and_params_give_the_same_metrics(trained: Path) -> None:
     assert json.loads((trained / "reports/metrics.json").read_text()) == first
 
 
-def _with(column: str, value: object, rows: int = 3) -> Callable[[pd.DataFrame], pd.DataFrame]:
+def raw_home(column: Column) -> tuple[Table, str]:
+    """The raw source (and its header) that a model-input column comes from."""
+    header = column.source or column.name
+    return next(table for table in RAW_SOURCES if header in table.names), header
+
+
+def rewrite(project: Path, table: Table, change: Callable[[pd.DataFrame], pd.DataFrame] | None) -> None:
+    """Apply `change` to a raw source's file in place (None: empty the file)."""
+    path = project / "data/raw" / table.files[0]
+    if change is None:
+        path.write_bytes(b"")
+        return
+    frame = pd.read_parquet(path) if path.suffix in (".parquet", ".pq") else pd.read_csv(path)
+    changed = change(frame)
+    changed.to_parquet(path, index=False) if path.suffix in (".parquet", ".pq") else changed.to_csv(path, index=False)
+
+
+def _with(header: str, value: object, rows: int = 3) -> Callable[[pd.DataFrame], pd.DataFrame]:
     def corrupt(table: pd.DataFrame) -> pd.DataFrame:
-        table = table.astype({column: object})
-        table.loc[: rows - 1, column] = value
+        table = table.astype({header: object})
+        table.loc[: rows - 1, header] = value
         return table
 
     return corrupt
 
 
-CORRUPTIONS: dict[str, tuple[Callable[[pd.DataFrame], pd.DataFrame] | None, str]] = {
-    "missing column": (lambda t: t.drop(columns=["age"]), "expect_column_to_exist on column 'age'"),
-    "nulls in a required column": (_with("region", None), "expect_column_values_to_not_be_null on column 'region'"),
-    "values out of range": (_with("age", 250), "expect_column_values_to_be_between on column 'age'"),
-    "wrong type": (_with("age", "forty"), "expect_column_values_to_be_in_type_list on column 'age'"),
-    "duplicated ids": (
-        lambda t: pd.concat([t, t.head(2)]),
-        "expect_column_values_to_be_unique on column 'customer_id'",
-    ),
-    "empty file": (None, "expect_table_row_count_to_be_between on table"),
-}
+def corruption(kind: str, feature: Callable[..., Column]) -> tuple[Table, Callable | None, str]:
+    """A way to break the raw data, aimed at a contract column, and the failure it must cause."""
+    if kind == "duplicated ids":
+        if ID is None:
+            pytest.skip("the data contract has no id column")
+        table, header = raw_home(MODEL_INPUT.column(ID))
+        return table, lambda t: pd.concat([t, t.head(2)]), f"expect_column_values_to_be_unique on column {header!r}"
+    if kind == "empty file":
+        table, _ = raw_home(feature("int", "float", "category"))
+        return table, None, "expect_table_row_count_to_be_between on table"
+    if kind == "nulls in a required column":
+        table, header = raw_home(feature("int", "float", "category", nullable=False))
+        return table, _with(header, None), f"expect_column_values_to_not_be_null on column {header!r}"
+    bounded = feature("int", "float", bounded=True)
+    table, header = raw_home(bounded)
+    if kind == "missing column":
+        return table, lambda t: t.drop(columns=[header]), f"expect_column_to_exist on column {header!r}"
+    if kind == "values out of range":
+        return table, _with(header, bounded.max + 1), f"expect_column_values_to_be_between on column {header!r}"
+    return table, _with(header, "forty"), f"expect_column_values_to_be_in_type_list on column {header!r}"
 
 
-@pytest.mark.parametrize("corruption", CORRUPTIONS)
+CORRUPTIONS = (
+    "missing column",
+    "nulls in a required column",
+    "values out of range",
+    "wrong type",
+    "duplicated ids",
+    "empty file",
+)
+
+
+@pytest.mark.parametrize("kind", CORRUPTIONS)
 def test_corrupt_raw_data_stops_at_validation_and_keeps_the_last_good_model(
-    trained: Path, capsys: pytest.CaptureFixture[str], corruption: str
+    trained: Path, capsys: pytest.CaptureFixture[str], kind: str, feature: Callable[..., Column]
 ) -> None:
     model_before = (trained / "models/model/model.skops").read_bytes()
     metrics_before = (trained / "reports/metrics.json").read_text()
-    customers = trained / "data/raw/customers.csv"
-    corrupt, expected = CORRUPTIONS[corruption]
-    if corrupt is None:
-        customers.write_bytes(b"")
-    else:
-        corrupt(pd.read_csv(customers)).to_csv(customers, index=False)
+    table, change, expected = corruption(kind, feature)
+    rewrite(trained, table, change)
 
     assert main(["ingest"]) == 0  # ingest reads leniently so that validate can name the problem
     assert main(["validate"]) == 1
     message = capsys.readouterr().err
-    assert f"customers.csv: {expected}" in message
+    assert f"{table.file}: {expected}" in message
     assert (trained / "models/model/model.skops").read_bytes() == model_before
     assert (trained / "reports/metrics.json").read_text() == metrics_before
 
 
-def test_a_violation_names_a_few_offending_values(trained: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    customers = trained / "data/raw/customers.csv"
-    _with("age", 250)(pd.read_csv(customers)).to_csv(customers, index=False)
+def test_a_violation_names_a_few_offending_values(
+    trained: Path, capsys: pytest.CaptureFixture[str], feature: Callable[..., Column]
+) -> None:
+    bounded = feature("int", bounded=True)
+    table, header = raw_home(bounded)
+    rewrite(trained, table, _with(header, int(bounded.max) + 7))
     assert main(["ingest"]) == 0
     assert main(["validate"]) == 1
-    assert "3 unexpected value(s), e.g. ['250', '250', '250']" in capsys.readouterr().err
+    value = int(bounded.max) + 7
+    assert f"3 unexpected value(s), e.g. ['{value}', '{value}', '{value}']" in capsys.readouterr().err
 
 
-def test_missed_quality_gate_fails_the_evaluate_stage(trained: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_holdout_too_small_to_evaluate_stops_with_a_clear_message(
+    trained: Path, capsys: pytest.CaptureFixture[str], update_params: Callable[..., None]
+) -> None:
+    update_params(trained, evaluate={"min_rows_per_class": 100_000})
+    assert main(["evaluate"]) == 1
+    assert "evaluating needs at least 100000 of each" in capsys.readouterr().err
+
+
+def test_missed_quality_gate_fails_the_evaluate_stage(
+    trained: Path, capsys: pytest.CaptureFixture[str], update_params: Callable[..., None]
+) -> None:
     update_params(trained, gate={"min_roc_auc": 0.999})
     assert main(["evaluate"]) == 1
     assert "roc_auc" in capsys.readouterr().err

@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.module_name }}.data.generate import generate, write_sources
-from {{ cookiecutter.module_name }}.data.ingest import build_model_input, read_sources
+from {{ cookiecutter.module_name }}.data.synthetic import labelled_frame
 from {{ cookiecutter.module_name }}.monitoring.drift import compare, population_stability_index
 from {{ cookiecutter.module_name }}.monitoring.windows import (
     WindowError,
@@ -27,19 +26,18 @@ from {{ cookiecutter.module_name }}.schema import (
 from {{ cookiecutter.module_name }}.serving.prediction_log import PredictionLog
 
 SEEDS = range(50)
+WINDOW_ROWS = 5_000  # the statistics are judged at a fixed window size, whatever the project's data size
 
 
 @pytest.fixture(scope="module")
-def population(params: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
-    """50,000 customers from one distribution: every window below is a sample of it."""
-    folder = tmp_path_factory.mktemp("population")
-    write_sources(generate(size=2.5, seed=123), folder)
-    return build_model_input(read_sources(folder), params["data"]["snapshot_date"])
+def population() -> pd.DataFrame:
+    """50,000 rows drawn from the data contract: every window below is a sample of one distribution."""
+    return labelled_frame(50_000, seed=123)
 
 
 @pytest.fixture(scope="module")
 def settings(params: dict[str, Any]) -> dict[str, Any]:
-    return params["monitoring"]
+    return {**params["monitoring"], "reference_rows": WINDOW_ROWS, "window_rows": WINDOW_ROWS, "min_rows": 200}
 
 
 def windows(population: pd.DataFrame, settings: dict[str, Any], seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -113,7 +111,8 @@ def test_the_prediction_log_is_a_window_of_the_newest_primary_answers(
     model_input: pd.DataFrame, tmp_path: Path, settings: dict[str, Any]
 ) -> None:
     log = PredictionLog(tmp_path / "predictions.db")
-    records = model_input[[ID, *FEATURES]].to_dict("records")
+    records = model_input[[*([ID] if ID else []), *FEATURES]].astype(object)
+    records = records.where(records.notna(), None).to_dict("records")
     for start in range(0, 1000, 250):
         batch = records[start : start + 250]
         probabilities = [start / 1000] * len(batch)

@@ -14,6 +14,7 @@ from {{ cookiecutter.module_name }}.monitoring.feedback import (
     feedback_report,
     logged_feedback,
 )
+from {{ cookiecutter.module_name }}.serving.compiled import probe_records
 from {{ cookiecutter.module_name }}.serving.prediction_log import PredictionLog
 
 
@@ -58,7 +59,7 @@ def test_calibration_error_is_small_when_probabilities_match_outcomes() -> None:
 
 def test_feedback_sent_to_the_service_joins_the_logged_predictions(tmp_path: Path, params: dict[str, Any]) -> None:
     log = PredictionLog(tmp_path / "predictions.db")
-    records = [{"customer_id": i, "age": 40} for i in range(200)]
+    records = probe_records(count=200)
     probabilities = [0.9 if i % 2 else 0.1 for i in range(200)]
     log.record_predictions("request-1", "1", "primary", records, probabilities, [i % 2 for i in range(200)])
     log.record_predictions("request-1", "2", "shadow", records, probabilities, [0] * 200)

@@ -20,7 +20,8 @@ ClientFactory = Callable[..., TestClient]
 @pytest.fixture(scope="session")
 def records(model_input: pd.DataFrame) -> list[dict[str, Any]]:
     """Contract-valid request records (id + features) taken from the sample."""
-    return model_input[[ID, *FEATURES]].head(200).to_dict("records")
+    frame = model_input[[*([ID] if ID else []), *FEATURES]].head(200).astype(object)
+    return frame.where(frame.notna(), None).to_dict("records")
 
 
 @pytest.fixture

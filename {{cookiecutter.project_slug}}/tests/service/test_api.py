@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from {{ cookiecutter.module_name }}.models.persistence import load_model
-from {{ cookiecutter.module_name }}.schema import FEATURES
+from {{ cookiecutter.module_name }}.schema import FEATURES, MODEL_INPUT, SENSITIVE, Column
 
 from .conftest import ClientFactory
 
@@ -47,16 +48,32 @@ def test_a_given_request_id_is_kept(client: TestClient, records: list[dict[str, 
 
 
 def test_invalid_field_gets_422_naming_the_field_without_echoing_the_input(
-    client: TestClient, records: list[dict[str, Any]]
+    client: TestClient, records: list[dict[str, Any]], feature: Callable[..., Column]
 ) -> None:
-    record = {**records[0], "age": 400, "region": "SECRET-REGION-VALUE"}
+    bounded, category = feature("int", "float", bounded=True), feature("category")
+    record = {**records[0], bounded.name: bounded.max + 300, category.name: "SECRET-CATEGORY-VALUE"}
     response = client.post("/predict", json={"records": [records[1], record]})
     assert response.status_code == 422
     fields = {error["field"]: error["reason"] for error in response.json()["detail"]}
-    assert set(fields) == {"records.1.age", "records.1.region"}
-    assert "less than or equal to 100" in fields["records.1.age"]
-    assert "SECRET-REGION-VALUE" not in response.text
+    assert set(fields) == {f"records.1.{bounded.name}", f"records.1.{category.name}"}
+    assert f"less than or equal to {bounded.max:g}" in fields[f"records.1.{bounded.name}"]
+    assert "SECRET-CATEGORY-VALUE" not in response.text
     assert "Traceback" not in response.text
+
+
+def test_nullable_features_accept_null_and_required_ones_refuse_it(
+    client: TestClient, records: list[dict[str, Any]], feature: Callable[..., Column]
+) -> None:
+    required = feature("int", "float", "category", nullable=False).name
+    refused = client.post("/predict", json={"records": [{**records[0], required: None}]})
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["field"] == f"records.0.{required}"
+    optional = feature("int", "float", "category", nullable=True).name
+    accepted = client.post("/predict", json={"records": [{**records[0], optional: None}]})
+    assert accepted.status_code == 200, accepted.text
+
+
+REQUIRED = next(c.name for c in MODEL_INPUT.by_role("feature") if not c.nullable)
 
 
 @pytest.mark.parametrize(
@@ -65,7 +82,7 @@ def test_invalid_field_gets_422_naming_the_field_without_echoing_the_input(
         ({"records": []}, "records"),
         ({}, "records"),
         ({"rows": []}, "rows"),
-        ({"records": [{"customer_id": 1}]}, "records.0.age"),
+        ({"records": [{}]}, f"records.0.{REQUIRED}"),
         ({"records": "all"}, "records"),
     ],
 )
@@ -76,12 +93,13 @@ def test_malformed_payloads_get_422(client: TestClient, payload: dict[str, Any],
 
 
 def test_unknown_field_is_refused(client: TestClient, records: list[dict[str, Any]]) -> None:
-    response = client.post("/predict", json={"records": [{**records[0], "gender": "female"}]})
+    unknown = SENSITIVE[0] if SENSITIVE else "not_in_the_contract"
+    response = client.post("/predict", json={"records": [{**records[0], unknown: "x"}]})
     assert response.status_code == 422
-    assert response.json()["detail"][0]["field"] == "records.0.gender"
+    assert response.json()["detail"][0]["field"] == f"records.0.{unknown}"
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"", b"[1, 2", b'{"records": [{"age": NaN}]}'])
+@pytest.mark.parametrize("body", [b"{not json", b"", b"[1, 2", b'{"records": [{"%s": NaN}]}' % REQUIRED.encode()])
 def test_broken_json_gets_422(client: TestClient, body: bytes) -> None:
     response = client.post("/predict", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 422
@@ -169,4 +187,6 @@ def test_openapi_document_describes_the_request_body(client: TestClient) -> None
     assert "200" in operation["responses"]
     assert "422" in operation["responses"]
     record = schemas["Record"]
-    assert record["properties"]["age"]["maximum"] == 100
+    bounded = next((c for c in MODEL_INPUT.by_role("feature") if c.numeric and c.max is not None), None)
+    if bounded is not None:
+        assert json.dumps(record["properties"][bounded.name]).count(str(bounded.max).rstrip("0").rstrip(".")) >= 1

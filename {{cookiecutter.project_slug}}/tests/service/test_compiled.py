@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from sklearn.preprocessing import MinMaxScaler
 
 from {{ cookiecutter.module_name }}.models.persistence import load_model
-from {{ cookiecutter.module_name }}.schema import FEATURES
+from {{ cookiecutter.module_name }}.schema import FEATURES, ID, MODEL_INPUT, NULLABLE_FEATURES, Column
 from {{ cookiecutter.module_name }}.serving.compiled import (
     CompiledModel,
     NotCompilable,
@@ -38,9 +39,11 @@ def test_compiled_features_equal_the_pipeline_features(model_dir: Path, model_in
     assert np.allclose(actual, expected, rtol=0, atol=1e-12)
 
 
-def test_unseen_categories_score_like_the_pipeline(model_dir: Path, records: list[dict[str, Any]]) -> None:
+def test_unseen_categories_score_like_the_pipeline(
+    model_dir: Path, records: list[dict[str, Any]], feature: Callable[..., Column]
+) -> None:
     model = load_model(model_dir)
-    odd = [{**record, "region": "atlantis"} for record in records[:5]]
+    odd = [{**record, feature("category").name: "atlantis"} for record in records[:5]]
     expected = model.predict_proba(pd.DataFrame.from_records(odd, columns=FEATURES))[:, 1]
     assert np.allclose(CompiledModel(model).predict_proba(odd), expected, rtol=0, atol=1e-9)
 
@@ -48,8 +51,19 @@ def test_unseen_categories_score_like_the_pipeline(model_dir: Path, records: lis
 def test_probe_records_satisfy_the_request_contract() -> None:
     from {{ cookiecutter.module_name }}.serving.contract import Record
 
+    identity = {ID: MODEL_INPUT.column(ID).min or 1 if MODEL_INPUT.column(ID).numeric else "id-1"} if ID else {}
     for record in probe_records(count=10):
-        Record.model_validate({**record, "customer_id": 1})
+        Record.model_validate({**record, **identity})
+
+
+def test_missing_values_score_like_the_pipeline(model_dir: Path, records: list[dict[str, Any]]) -> None:
+    if not NULLABLE_FEATURES:
+        pytest.skip("the data contract has no nullable feature")
+    model = load_model(model_dir)
+    holes = [{**record, **dict.fromkeys(NULLABLE_FEATURES, None)} for record in records[:7]]
+    frame = pd.DataFrame.from_records(holes, columns=FEATURES)
+    expected = model.predict_proba(frame)[:, 1]
+    assert np.allclose(CompiledModel(model).predict_proba(holes), expected, rtol=0, atol=1e-9)
 
 
 def test_a_pipeline_the_compiler_does_not_know_falls_back_to_sklearn(

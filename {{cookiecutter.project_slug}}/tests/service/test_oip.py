@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import uvicorn
 
-from {{ cookiecutter.module_name }}.schema import MODEL_INPUT
+from {{ cookiecutter.module_name }}.schema import MODEL_INPUT, Column
 from {{ cookiecutter.module_name }}.serving.app import create_app
 from {{ cookiecutter.module_name }}.serving.contract import RECORD_COLUMNS
 from {{ cookiecutter.module_name }}.serving.oip import MODEL_NAME
@@ -21,6 +21,12 @@ from {{ cookiecutter.module_name }}.serving.settings import Settings
 
 httpclient = pytest.importorskip("tritonclient.http")
 DTYPES = {"int": ("INT64", np.int64), "float": ("FP64", np.float64), "category": ("BYTES", np.object_)}
+
+
+@pytest.fixture(scope="module")
+def records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Complete records only: the protocol's typed tensors have no null."""
+    return [record for record in records if None not in record.values()]
 
 
 def free_port() -> int:
@@ -81,10 +87,13 @@ def test_triton_client_gets_the_same_answers_as_predict(server: str, records: li
     assert result.as_numpy("label").tolist() == [p["label"] for p in expected]
 
 
-def test_invalid_tensors_get_a_protocol_error(server: str, records: list[dict[str, Any]]) -> None:
+def test_invalid_tensors_get_a_protocol_error(
+    server: str, records: list[dict[str, Any]], feature: Callable[..., Column]
+) -> None:
     client = httpclient.InferenceServerClient(server)
-    bad = [{**record, "age": 400} for record in records[:2]]
-    with pytest.raises(httpclient.InferenceServerException, match="age"):
+    bounded = feature("int", "float", bounded=True)
+    bad = [{**record, bounded.name: bounded.max + 300} for record in records[:2]]
+    with pytest.raises(httpclient.InferenceServerException, match=bounded.name):
         client.infer(MODEL_NAME, inputs_for(bad))
     with pytest.raises(httpclient.InferenceServerException, match="unknown model"):
         client.get_model_metadata("not-a-model")

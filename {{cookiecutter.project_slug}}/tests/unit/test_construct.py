@@ -9,6 +9,8 @@ from {{ cookiecutter.module_name }}.features.construct import (
     GroupDeviation,
     InteractionFeatures,
     RatioFeatures,
+    constructed_names,
+    construction_steps,
 )
 
 
@@ -45,3 +47,21 @@ def test_group_deviation_uses_training_means_and_falls_back_for_unknown_groups(f
 def test_constructed_names_match_transform_output(frame: pd.DataFrame) -> None:
     step = RatioFeatures(ratios=[("spend_rate", "txn_total", "tenure_months")]).fit(frame)
     assert list(step.get_feature_names_out()) == list(step.transform(frame).columns)
+
+
+def test_construction_comes_from_configuration_and_may_be_empty(frame: pd.DataFrame) -> None:
+    settings = {
+        "ratios": [["spend_rate", "txn_total", "tenure_months"]],
+        "interactions": [],
+        "group_deviation": {"group": "region", "columns": ["age"]},
+    }
+    assert [name for name, _ in construction_steps(settings)] == ["ratios", "group_deviation"]
+    assert constructed_names(settings) == ["spend_rate", "age_vs_region"]
+    assert construction_steps({"ratios": [], "interactions": [], "group_deviation": {}}) == []
+    assert construction_steps(None) == []
+
+
+def test_missing_inputs_give_missing_outputs_not_errors(frame: pd.DataFrame) -> None:
+    holes = frame.assign(tenure_months=[None, 1.0, 2.0])
+    out = RatioFeatures(ratios=[("spend_rate", "txn_total", "tenure_months")]).fit_transform(holes)
+    assert out["spend_rate"].isna().tolist() == [True, False, False]

@@ -1,84 +1,79 @@
-"""Aggregation of the raw sources into one row per customer."""
+"""Ingest of a one-table contract: files stacked, headers renamed, the target mapped to 0/1."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.module_name }}.data.ingest import build_model_input
-from {{ cookiecutter.module_name }}.schema import ACTIVITY_WINDOW_DAYS, MODEL_INPUT
+from {{ cookiecutter.module_name }}.data.ingest import build_model_input, positive_mask, read_source
+from {{ cookiecutter.module_name }}.schema import Column, Contract, Table
 
-SNAPSHOT = "2026-01-01"
+SOURCE = Table(
+    "visits",
+    "two monthly exports",
+    (
+        Column("Visit Id", "int", role="id", unique=True),
+        Column("Plan", "category", allowed=("a", "b")),
+        Column("Spend", "float", nullable=True),
+        Column("Bought?", "category", role="label", nullable=True, allowed=("no", "yes")),
+    ),
+    files=("jan.csv", "feb.csv"),
+)
+CONTRACT = Contract(
+    sources=(SOURCE,),
+    model_input=Table(
+        "model_input",
+        "",
+        (
+            Column("visit_id", "int", role="id", unique=True, source="Visit Id"),
+            Column("plan", "category", role="feature", allowed=("a", "b"), source="Plan"),
+            Column("spend", "float", role="feature", nullable=True, source="Spend"),
+            Column("bought", "int", role="label", min=0, max=1, source="Bought?"),
+        ),
+    ),
+    target="bought",
+    positive="yes",
+)
 
 
 @pytest.fixture
-def sources() -> dict[str, pd.DataFrame]:
-    customers = pd.DataFrame(
-        {
-            "customer_id": [1, 2],
-            "signup_date": pd.to_datetime(["2024-01-01", "2025-06-01"]),
-            "age": [30, 60],
-            "gender": ["female", "male"],
-            "region": ["north", "west"],
-            "plan": ["basic", "premium"],
-            "tenure_months": [24, 7],
-            "monthly_fee": [19.0, 69.0],
-        }
+def raw_dir(tmp_path: Path) -> Path:
+    pd.DataFrame({"Visit Id": [1, 2], "Plan": ["a", "b"], "Spend": [1.5, None], "Bought?": ["yes", "no"]}).to_csv(
+        tmp_path / "jan.csv", index=False
     )
-    transactions = pd.DataFrame(
-        {
-            "transaction_id": [1, 2, 3],
-            "customer_id": [1, 1, 1],
-            "timestamp": pd.to_datetime(["2025-06-01", "2025-12-01", "2025-12-22"]),
-            "amount": [10.0, 20.0, 60.0],
-            "category": ["travel", "groceries", "utilities"],
-        }
+    pd.DataFrame({"Visit Id": [3, 4], "Plan": ["b", "a"], "Spend": [2.0, 3.0], "Bought?": ["no", None]}).to_csv(
+        tmp_path / "feb.csv", index=False
     )
-    tickets = pd.DataFrame(
-        {
-            "ticket_id": [1, 2, 3],
-            "customer_id": [2, 2, 1],
-            "created_at": pd.to_datetime(["2025-10-01", "2025-11-01", "2025-12-01"]),
-            "severity": ["high", "low", "high"],
-            "resolution_hours": [10.0, None, 4.0],
-        }
-    )
-    labels = pd.DataFrame({"customer_id": [1, 2], "churned": [0, 1]})
-    return {"customers": customers, "transactions": transactions, "support_tickets": tickets, "labels": labels}
+    return tmp_path
 
 
-def test_transaction_aggregates_match_a_hand_computed_case(sources: dict[str, pd.DataFrame]) -> None:
-    row = build_model_input(sources, SNAPSHOT).set_index("customer_id").loc[1]
-    assert row["txn_count"] == 3
-    assert row["txn_total"] == pytest.approx(90.0)
-    assert row["txn_mean"] == pytest.approx(30.0)
-    assert row["txn_max"] == pytest.approx(60.0)
-    assert row["txn_count_90d"] == 2  # 2025-12-01 and 2025-12-22 are within 90 days of the snapshot
-    assert row["days_since_last_txn"] == 10
+def test_every_file_of_a_source_is_read_and_stacked(raw_dir: Path) -> None:
+    frame = read_source(SOURCE, raw_dir)
+    assert frame["Visit Id"].tolist() == [1, 2, 3, 4]
 
 
-def test_ticket_aggregates_skip_open_tickets_in_the_mean(sources: dict[str, pd.DataFrame]) -> None:
-    row = build_model_input(sources, SNAPSHOT).set_index("customer_id").loc[2]
-    assert row["ticket_count"] == 2
-    assert row["high_severity_tickets"] == 1
-    assert row["mean_resolution_hours"] == pytest.approx(10.0)
+def test_headers_are_renamed_and_the_target_becomes_zero_or_one(raw_dir: Path) -> None:
+    table = build_model_input({"visits": read_source(SOURCE, raw_dir)}, "2026-01-01", CONTRACT)
+    assert list(table.columns) == ["visit_id", "plan", "spend", "bought"]
+    assert table["bought"].tolist() == [1, 0, 0]
+    assert table["spend"].isna().sum() == 1  # nulls stay for the pipeline's imputer
 
 
-def test_customer_without_activity_gets_neutral_values(sources: dict[str, pd.DataFrame]) -> None:
-    row = build_model_input(sources, SNAPSHOT).set_index("customer_id").loc[2]
-    assert row["txn_count"] == 0
-    assert row["txn_total"] == 0.0
-    assert row["days_since_last_txn"] == ACTIVITY_WINDOW_DAYS
+def test_rows_without_a_target_are_left_out(raw_dir: Path) -> None:
+    table = build_model_input({"visits": read_source(SOURCE, raw_dir)}, "2026-01-01", CONTRACT)
+    assert 4 not in table["visit_id"].tolist()
 
 
-def test_output_has_the_contract_columns_in_order(sources: dict[str, pd.DataFrame]) -> None:
-    table = build_model_input(sources, SNAPSHOT)
-    assert list(table.columns) == MODEL_INPUT.names
-    assert len(table) == 2
-
-
-def test_a_source_that_cannot_be_aggregated_is_left_for_validation(sources: dict[str, pd.DataFrame]) -> None:
-    broken = {**sources, "transactions": sources["transactions"].drop(columns=["amount"])}
-    table = build_model_input(broken, SNAPSHOT)
-    assert "txn_total" not in table.columns
-    assert "ticket_count" in table.columns
+@pytest.mark.parametrize(
+    ("values", "positive", "expected"),
+    [
+        (pd.Series([0, 1, 1]), 1, [False, True, True]),
+        (pd.Series([0.0, 1.0]), 1, [False, True]),
+        (pd.Series(["No", "Yes "]), "Yes", [False, True]),
+        (pd.Series(["1", "0"]), "1", [True, False]),
+    ],
+)
+def test_the_positive_class_is_recognised_as_number_or_text(values: pd.Series, positive: object, expected: list) -> None:
+    assert positive_mask(values, positive).tolist() == expected

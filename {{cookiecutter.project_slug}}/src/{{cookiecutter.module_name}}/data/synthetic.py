@@ -8,6 +8,7 @@ beat chance: tests that train can assert on quality without knowing a single col
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -110,3 +111,25 @@ def raw_frame(model_input: pd.DataFrame, contract: Contract = CONTRACT) -> pd.Da
         if column.name not in raw.columns:
             raw[column.name] = column_values(column, len(raw), rng)
     return raw[source.names]
+
+
+SAMPLE_ROWS = 20_000  # entities in a contract sample of size 1.0
+
+
+def write_sample(folder: Path, rows: int, seed: int = 0) -> list[Path]:
+    """Raw files as data/raw holds them: the contract's own sample when it has one, else synthetic rows."""
+    from .sample import NoSample, sample_generator
+
+    try:
+        generate, write_sources, _ = sample_generator()
+    except NoSample:
+        raw = raw_frame(labelled_frame(rows, seed))
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = [folder / name for name in CONTRACT.sources[0].files]
+        for path in paths:
+            if path.suffix.lower() in (".parquet", ".pq"):
+                raw.to_parquet(path, index=False)
+            else:
+                raw.to_csv(path, index=False)
+        return paths
+    return write_sources(generate(size=rows / SAMPLE_ROWS, seed=seed), folder)

@@ -94,9 +94,12 @@ def compare(
     features: dict[str, dict[str, Any]] = {}
     for name in NUMERIC_FEATURES:
         ref, cur = reference[name].to_numpy(dtype=float), current[name].to_numpy(dtype=float)
+        ref, cur = ref[~np.isnan(ref)], cur[~np.isnan(cur)]  # missing values are the imputer's, not drift's
         features[name] = _flag({"kind": "numeric", **numeric_drift(ref, cur, bins)}, settings)
     for name in CATEGORICAL_FEATURES:
-        allowed = MODEL_INPUT.column(name).allowed or ()
+        allowed = MODEL_INPUT.column(name).allowed or tuple(
+            sorted({str(value) for value in (*reference[name].dropna(), *current[name].dropna())})
+        )
         features[name] = _flag(
             {"kind": "categorical", **categorical_drift(reference[name], current[name], allowed)}, settings
         )

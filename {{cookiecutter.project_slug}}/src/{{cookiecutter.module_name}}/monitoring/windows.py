@@ -31,10 +31,10 @@ def check_window(frame: pd.DataFrame, source: str, min_rows: int) -> pd.DataFram
         raise WindowError(f"{source}: {len(frame)} row(s), fewer than monitoring.min_rows={min_rows}")
     for column in MODEL_INPUT.by_role("feature"):
         values = frame[column.name]
-        if values.isna().any():
+        if values.isna().any() and not column.nullable:
             raise WindowError(f"{source}: column {column.name} has {int(values.isna().sum())} empty value(s)")
-        if column.dtype == "category":
-            unknown = {str(value) for value in values.unique()} - set(column.allowed or ())
+        if column.dtype == "category" and column.allowed is not None:
+            unknown = {str(value) for value in values.dropna().unique()} - set(column.allowed)
             if unknown:
                 raise WindowError(f"{source}: column {column.name} has values outside the contract: {sorted(unknown)}")
         elif not pd.api.types.is_numeric_dtype(values):
@@ -63,7 +63,7 @@ def logged_window(log_file: Path, rows: int) -> pd.DataFrame:
 
 
 def batch_window(raw_dir: Path, snapshot_date: str) -> pd.DataFrame:
-    """A new raw batch (same four files as data/raw), aggregated exactly as `ingest` does."""
+    """A new raw batch (the files data/raw holds, by the same names), built exactly as `ingest` does."""
     from ..data.ingest import build_model_input, read_sources
 
     if not raw_dir.is_dir():

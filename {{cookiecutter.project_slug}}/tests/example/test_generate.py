@@ -1,11 +1,11 @@
-"""The sample-data generator: determinism, size and the drift knobs."""
+"""The example's sample-data generator: determinism, size and the drift knobs."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.module_name }}.data.generate import DEFAULT_CUSTOMERS, DriftKnobs, generate
+from {{ cookiecutter.module_name }}.example.generate import DEFAULT_CUSTOMERS, DriftKnobs, generate
 
 
 def test_same_seed_gives_identical_sources() -> None:
