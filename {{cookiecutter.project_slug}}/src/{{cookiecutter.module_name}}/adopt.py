@@ -20,12 +20,10 @@ from typing import Any
 from . import config
 from .data.infer import InferenceRefused, Inferred, identifier, infer_contract, read_tables
 from .docs import render_adopted_pages
-from .schema import CONTRACT, CONTRACT_FILE, Contract, dump_contract
+from .schema import CONTRACT, Contract, dump_contract
 
 log = logging.getLogger(__name__)
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-EXAMPLE_PATHS = (PACKAGE_DIR / "example", Path("tests/example"))
 DVC_FILE = Path("dvc.yaml")
 MAX_SELECTED = 30  # selection keeps at most this many transformed features by default
 CONTRACT_HEADER = """\
@@ -131,9 +129,9 @@ def column_stats(frame: Any, contract: Contract) -> dict[str, Any]:
     skewed = []
     for column in contract.model_input.by_role("feature"):
         raw = frame[column.source or column.name]
-        if column.numeric and column.min is not None and column.min >= 0 and raw.nunique() > 10:
-            if float(raw.skew()) > 2.0:
-                skewed.append(column.name)
+        positive = column.numeric and column.min is not None and column.min >= 0
+        if positive and raw.nunique() > 10 and float(raw.skew()) > 2.0:
+            skewed.append(column.name)
     return {"skewed": skewed}
 
 
@@ -148,7 +146,7 @@ def remove_example() -> list[Path]:
 
 
 def _delete_example() -> list[Path]:
-    removed = [path for path in EXAMPLE_PATHS if path.exists()]
+    removed = [path for path in config.EXAMPLE_DIRS if path.exists()]
     for path in removed:
         shutil.rmtree(path)
     if DVC_FILE.exists():
@@ -196,15 +194,19 @@ def adopt(
     pages = render_adopted_pages(contract, labelled, [str(path) for path in data])
 
     old_files = {config.RAW_DIR / name for table in CONTRACT.sources for name in table.files}
+    sample = bool(CONTRACT.aggregate) and CONTRACT.aggregate.split(".")[0] == "example"
     new_files = [config.RAW_DIR / name for name in names]
     config.RAW_DIR.mkdir(parents=True, exist_ok=True)
     for source, destination in zip(data, new_files, strict=True):
         if source.resolve() != destination.resolve():
             shutil.copy2(source, destination)
-    for path in old_files - set(new_files):
-        for stale in (path, path.with_name(path.name + ".dvc")):
-            stale.unlink(missing_ok=True)
-    _write(CONTRACT_FILE, dump_contract(contract, CONTRACT_HEADER))
+    for path in sorted(old_files - set(new_files)):
+        if sample:  # the example's generated files go; anyone else's data stays where it is
+            for stale in (path, path.with_name(path.name + ".dvc")):
+                stale.unlink(missing_ok=True)
+        elif path.exists():
+            inferred.notes.append(f"{path} is no longer named by the contract: kept, ingest no longer reads it")
+    _write(config.CONTRACT_FILE, dump_contract(contract, CONTRACT_HEADER))
     _write(config.PARAMS_FILE, params_text)
     for page, text in pages.items():
         _write(page, text)
@@ -226,7 +228,7 @@ def summary(inferred: Inferred, files: list[Path], rows: int) -> str:
         f"Features ({len(features)}): "
         + ", ".join(f"{c.name} ({c.dtype}{', nullable' if c.nullable else ''})" for c in features),
         "",
-        f"Review: {os.path.relpath(CONTRACT_FILE)} (types, ranges, categories), params.yaml",
+        f"Review: {config.CONTRACT_FILE} (types, ranges, categories), params.yaml",
         "(features, gate), and the pages marked 'To write' in docs/. Then: make pipeline.",
     ]
     if inferred.notes:

@@ -27,12 +27,12 @@ STAGES: dict[str, Callable[[dict[str, Any]], None]] = {
 def cmd_generate(args: argparse.Namespace, params: dict[str, Any]) -> None:
     from .data.sample import NoSample, sample_generator
 
+    if args.output == config.RAW_DIR:
+        refuse_foreign_raw_data(config.RAW_DIR)
     try:
         generate, write_sources, DriftKnobs = sample_generator()
     except NoSample as missing:
         raise stages.StageFailed(str(missing)) from missing
-    if args.output == config.RAW_DIR:
-        refuse_foreign_raw_data(config.RAW_DIR)
     frames = generate(
         size=params["data"].get("size", 1.0) if args.size is None else args.size,
         seed=params["seed"] if args.seed is None else args.seed,

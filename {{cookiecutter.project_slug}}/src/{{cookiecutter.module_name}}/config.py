@@ -13,6 +13,9 @@ from typing import Any
 import yaml
 
 PARAMS_FILE = Path("params.yaml")
+SOURCE_DIR = Path("src", __name__.partition(".")[0])  # this package's sources, as the project holds them
+CONTRACT_FILE = SOURCE_DIR / "contract.yaml"  # the data contract that `adopt` writes (schema.py reads it)
+EXAMPLE_DIRS = (SOURCE_DIR / "example", Path("tests/example"))  # what `adopt` and `remove-example` delete
 RAW_DIR = Path("data/raw")
 INTERIM_DIR = Path("data/interim")
 PROCESSED_DIR = Path("data/processed")

@@ -131,9 +131,7 @@ def metrics_block(metrics: dict[str, Any], gate: dict[str, float]) -> str:
     baseline = metrics.get("baseline", {})
     lines = ["| metric | value | prior baseline | gate |", "|---|---|---|---|"]
     for key, label in METRIC_LABELS.items():
-        lines.append(
-            f"| {label} | {_number(metrics.get(key))} | {_number(baseline.get(key))} | {_bounds(key, gate)} |"
-        )
+        lines.append(f"| {label} | {_number(metrics.get(key))} | {_number(baseline.get(key))} | {_bounds(key, gate)} |")
     return "\n".join(lines)
 
 
@@ -240,7 +238,8 @@ def render_adopted_pages(contract: Contract, rows: int, files: list[str]) -> dic
     features, sensitive = model.by_role("feature"), model.by_role("sensitive")
     ids = model.by_role("id")
     raw_target = label.source or label.name
-    sources = f"""# Data sources
+    sources = (
+        """# Data sources
 
 Record, for every raw file the pipeline reads: the system it comes from, who owns it, how it
 is extracted, which time window it covers, how often it is refreshed, how large it is,
@@ -251,14 +250,17 @@ whether it holds personal data, and its known quirks. The column-level contract 
 
 | file | adopted from | rows when adopted | system of record | refresh |
 |---|---|---|---|---|
-""" + "".join(
-        f"| `{_cell(name)}` | `{_cell(origin)}` | {rows:,} | {TO_WRITE} | {TO_WRITE} |\n"
-        for name, origin in zip(source.files, files, strict=False)
-    ) + f"""
+"""
+        + "".join(
+            f"| `{_cell(name)}` | `{_cell(origin)}` | {rows:,} | {TO_WRITE} | {TO_WRITE} |\n"
+            for name, origin in zip(source.files, files, strict=False)
+        )
+        + f"""
 - Identifier: {_names(ids)}. Target: `{_cell(raw_target)}`.
 - Personal or sensitive data: {_names(sensitive)} (used only to measure fairness).
 - {TO_WRITE} who owns each file, how it is extracted, the time window it covers and its quirks.
 """
+    )
     labeling = f"""# Labeling
 
 Record exactly what the label means: the event, the population, the time windows, where the

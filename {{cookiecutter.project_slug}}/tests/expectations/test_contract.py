@@ -11,8 +11,8 @@ from collections.abc import Callable
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.module_name }}.data.validate import describe, validate_frame
 from {{ cookiecutter.module_name }}.data.synthetic import invalid_values
+from {{ cookiecutter.module_name }}.data.validate import describe, validate_frame
 from {{ cookiecutter.module_name }}.schema import ID, MODEL_INPUT, RAW_SOURCES, Column, Table
 
 
@@ -71,7 +71,9 @@ def test_a_missing_column_duplicated_ids_and_an_empty_table_are_caught(model_inp
     assert ("expect_table_row_count_to_be_between", None) in {(f["expectation"], f["column"]) for f in empty.failures}
     if ID is not None:
         duplicated = validate_frame(pd.concat([model_input, model_input.head(3)]), MODEL_INPUT)
-        assert ("expect_column_values_to_be_unique", ID) in {(f["expectation"], f["column"]) for f in duplicated.failures}
+        assert ("expect_column_values_to_be_unique", ID) in {
+            (f["expectation"], f["column"]) for f in duplicated.failures
+        }
 
 
 def test_failure_names_a_few_offending_values(model_input: pd.DataFrame, feature: Callable[..., Column]) -> None:

@@ -12,7 +12,13 @@ import pytest
 from sklearn.preprocessing import MinMaxScaler
 
 from {{ cookiecutter.module_name }}.models.persistence import load_model
-from {{ cookiecutter.module_name }}.schema import FEATURES, ID, MODEL_INPUT, NULLABLE_FEATURES, Column
+from {{ cookiecutter.module_name }}.schema import (
+    FEATURES,
+    ID,
+    MODEL_INPUT,
+    NULLABLE_FEATURES,
+    Column,
+)
 from {{ cookiecutter.module_name }}.serving.compiled import (
     CompiledModel,
     NotCompilable,

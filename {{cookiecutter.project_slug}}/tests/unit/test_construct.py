@@ -57,7 +57,8 @@ def test_construction_comes_from_configuration_and_may_be_empty(frame: pd.DataFr
     }
     assert [name for name, _ in construction_steps(settings)] == ["ratios", "group_deviation"]
     assert constructed_names(settings) == ["spend_rate", "age_vs_region"]
-    assert construction_steps({"ratios": [], "interactions": [], "group_deviation": {}}) == []
+    empty: dict = {"ratios": [], "interactions": [], "group_deviation": None}
+    assert construction_steps(empty) == []
     assert construction_steps(None) == []
 
 

@@ -66,7 +66,8 @@ def test_selection_keeps_k_features(model_input: pd.DataFrame, params: dict[str,
 
 
 def test_a_k_larger_than_the_feature_count_keeps_them_all(model_input: pd.DataFrame, params: dict[str, Any]) -> None:
-    settings = {**params, "features": {**params["features"], "k": 10_000}}
+    features = {**params["features"], "k": 10_000}
+    settings = {**params, "features": features}
     out = build_feature_pipeline(settings).fit_transform(model_input[FEATURES], model_input[LABEL])
     assert 0 < out.shape[1] < 10_000
 

@@ -75,5 +75,7 @@ def test_rows_without_a_target_are_left_out(raw_dir: Path) -> None:
         (pd.Series(["1", "0"]), "1", [True, False]),
     ],
 )
-def test_the_positive_class_is_recognised_as_number_or_text(values: pd.Series, positive: object, expected: list) -> None:
+def test_the_positive_class_is_recognised_as_number_or_text(
+    values: pd.Series, positive: object, expected: list
+) -> None:
     assert positive_mask(values, positive).tolist() == expected

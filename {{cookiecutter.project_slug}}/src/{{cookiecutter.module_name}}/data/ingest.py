@@ -93,4 +93,3 @@ def ingest(raw_dir: Path, output: Path, snapshot_date: str) -> pd.DataFrame:
     table.to_parquet(output, index=False)
     log.info("wrote %s rows x %s columns to %s", len(table), table.shape[1], output)
     return table
-

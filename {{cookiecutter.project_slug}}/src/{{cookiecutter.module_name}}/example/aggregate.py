@@ -10,8 +10,16 @@ import logging
 
 import pandas as pd
 
-from .generate import ACTIVITY_WINDOW_DAYS, CUSTOMERS, LABELS, SUPPORT_TICKETS, TRANSACTIONS
-from .generate import DriftKnobs, generate, write_sources  # the sample these sources come from
+from .generate import (  # the sample these sources come from
+    ACTIVITY_WINDOW_DAYS,
+    CUSTOMERS,
+    LABELS,
+    SUPPORT_TICKETS,
+    TRANSACTIONS,
+    DriftKnobs,
+    generate,
+    write_sources,
+)
 
 __all__ = ["DriftKnobs", "build_model_input", "generate", "write_sources"]
 

@@ -28,14 +28,24 @@ def build_transformer(log_columns: list[str], numeric_columns: list[str], catego
     if log_columns:
         log1p = FunctionTransformer(np.log1p, feature_names_out="one-to-one")
         blocks.append(
-            ("log", Pipeline([("impute", SimpleImputer(strategy="median")), ("log1p", log1p), ("scale", StandardScaler())]), log_columns)
+            (
+                "log",
+                Pipeline([("impute", SimpleImputer(strategy="median")), ("log1p", log1p), ("scale", StandardScaler())]),
+                log_columns,
+            )
         )
     if scaled:
-        blocks.append(("scale", Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]), scaled))
+        blocks.append(
+            ("scale", Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]), scaled)
+        )
     if categorical_columns:
         encode = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
         blocks.append(
-            ("onehot", Pipeline([("impute", SimpleImputer(strategy="most_frequent")), ("encode", encode)]), categorical_columns)
+            (
+                "onehot",
+                Pipeline([("impute", SimpleImputer(strategy="most_frequent")), ("encode", encode)]),
+                categorical_columns,
+            )
         )
     return ColumnTransformer(blocks, remainder="drop", verbose_feature_names_out=False)
 

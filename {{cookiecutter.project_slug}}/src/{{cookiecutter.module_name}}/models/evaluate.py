@@ -73,9 +73,7 @@ def baseline_metrics(y_true: np.ndarray, threshold: float) -> dict[str, float]:
     return holdout_metrics(y_true, np.full(len(y_true), float(np.mean(y_true))), threshold)
 
 
-def _group_gaps(
-    y_true: np.ndarray, y_pred: np.ndarray, sensitive: pd.Series, min_group_size: int
-) -> dict[str, Any]:
+def _group_gaps(y_true: np.ndarray, y_pred: np.ndarray, sensitive: pd.Series, min_group_size: int) -> dict[str, Any]:
     """One attribute's gaps over groups with at least `min_group_size` rows, and its per-group rates."""
     counts = sensitive.value_counts()
     large = counts[counts >= min_group_size].index
@@ -204,7 +202,8 @@ def summarize(
     metrics["baseline"] = baseline
     for name in LIFTED:
         metrics[f"{name}_over_baseline"] = metrics[name] - baseline[name]
-    metrics["fairness"] = {"status": fairness["status"], **{key: fairness[key] for key in FAIRNESS_GAPS}}
+    gaps = {key: fairness[key] for key in FAIRNESS_GAPS}
+    metrics["fairness"] = {"status": fairness["status"], **gaps}
     metrics["holdout_rows"] = len(holdout)
     metrics["positive_rate"] = float(np.mean(y_true))
     return metrics

@@ -39,9 +39,9 @@ def _missing(values: np.ndarray) -> np.ndarray:
 
 def _operation(step: Any) -> tuple[str, Any]:
     """One fitted step of a column block as (kind, parameters)."""
-    if isinstance(step, SimpleImputer) and step.strategy in ("mean", "median", "most_frequent", "constant"):
-        if not step.add_indicator and step.missing_values is not None and np.isnan(step.missing_values):
-            return "impute", step.statistics_
+    imputes_nan = isinstance(step, SimpleImputer) and isinstance(step.missing_values, float)
+    if imputes_nan and np.isnan(step.missing_values) and not step.add_indicator:
+        return "impute", step.statistics_
     if isinstance(step, FunctionTransformer) and step.func is np.log1p and step.kw_args is None:
         return "log1p", None
     if isinstance(step, StandardScaler) and step.with_mean and step.with_std:
@@ -70,9 +70,7 @@ def _apply(block: np.ndarray, kind: str, parameters: Any) -> np.ndarray:
     if kind == "scale":
         mean, scale = parameters
         return (block.astype(float) - mean) / scale
-    return np.hstack(
-        [(block[:, [i]] == categories[None, :]).astype(float) for i, categories in enumerate(parameters)]
-    )
+    return np.hstack([(block[:, [i]] == categories[None, :]).astype(float) for i, categories in enumerate(parameters)])
 
 
 class CompiledFeatures:
