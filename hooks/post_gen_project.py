@@ -58,13 +58,26 @@ def template_source() -> tuple[str, str | None]:
     return template, commit
 
 
+def jinja_literal(answer: str) -> str:
+    """The answer as a Jinja template that renders to itself.
+
+    cruft renders every recorded answer again before it regenerates the project, so an answer
+    holding a Jinja delimiter is recorded with each opening brace written as an expression.
+    (The braces are spelled out so this hook, itself rendered by Jinja, holds no delimiter.)
+    """
+    brace = "{"
+    if not any(brace + mark in answer for mark in (brace, "%", "#")):
+        return answer
+    return answer.replace(brace, brace * 2 + f" '{brace}' " + "}" * 2)
+
+
 def write_answers(project: Path) -> None:
     """Write .cruft.json so `cruft check` / `cruft update` work on this project."""
     template, commit = template_source()
     answers = {
-        key: value
+        key: jinja_literal(value) if isinstance(value, str) and not key.startswith("_") else value
         for key, value in CONTEXT.items()
-        if not key.startswith("__") and key not in {"_output_dir", "_repo_dir"}
+        if not key.startswith("__") and key not in {"_output_dir", "_repo_dir", "_shadowed_modules"}
     }
     answers["_template"] = template
     state = {
