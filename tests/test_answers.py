@@ -317,8 +317,11 @@ def test_hostile_project_installs_and_serves_its_openapi_page(tmp_path: Path, in
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = str(env_dir / "bin" / "python")
     env = {key: value for key, value in os.environ.items() if key not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+    # the local CPU build of torch (PIP_FIND_LINKS is passed on), never a newer CUDA build from the index
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text("torch==2.13.0\n")
     install = subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", "-e", ".", "httpx"],  # PIP_FIND_LINKS is passed on
+        [python, "-m", "pip", "install", "--quiet", "-c", str(constraints), "-e", ".", "httpx"],
         cwd=project,
         env=env,
         capture_output=True,
