@@ -43,8 +43,9 @@ nothing is left, and a slug that would start with a digit gets a `project-` pref
 
 Jinja in an answer: an answer typed at the prompt is kept as typed. cookiecutter renders every
 answer given on the command line (`--no-input`, `extra_context`, a replay) as a Jinja template,
-so write braces there as `{% raw %}{{ x }}{% endraw %}`. `.cruft.json` records such answers so
-that cruft, which renders them again on every update, gets them back as typed.
+so write braces there as `{% raw %}{{ x }}{% endraw %}`. The `.cruft.json` this template writes
+records such answers so that cruft, which renders them again on every update, gets them back as
+typed (a project made with `cruft create` has cruft's own record, which does not).
 
 ## Validation
 

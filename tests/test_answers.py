@@ -223,6 +223,10 @@ def test_hostile_answers_land_escaped_in_every_file(tmp_path: Path, index: int) 
         assert json.loads(dashboard.read_text(encoding="utf-8"))["title"] == f"{name} prediction service"
     license_text = (project / "LICENSE").read_text(encoding="utf-8")
     assert author in license_text or "Apache License" in license_text
+    committer = subprocess.run(
+        ["git", "log", "-1", "--format=%ae"], cwd=project, capture_output=True, text=True, check=True
+    )
+    assert committer.stdout.strip() == answers["author_email"]  # git kept the e-mail as typed
     recorded = json.loads((project / ".cruft.json").read_text(encoding="utf-8"))["context"]["cookiecutter"]
     for key in FREE_TEXT:
         assert jinja2.Environment().from_string(recorded[key]).render() == answers[key], key
