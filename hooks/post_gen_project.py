@@ -90,12 +90,19 @@ def write_answers(project: Path) -> None:
     (project / ".cruft.json").write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
 
 
+def git_name(author: str) -> str:
+    """The author as git takes it: git refuses a name made only of characters it drops."""
+    if author.strip(" .,:;<>\"\\'"):
+        return author
+    return str(CONTEXT["github_owner"])
+
+
 def init_git(project: Path) -> bool:
     """Create a `main` repository with one commit; never depends on the user's git config."""
     if shutil.which("git") is None or (project / ".git").exists():
         return False
     identity = [
-        "-c", f"user.name={CONTEXT['author_name']}",
+        "-c", f"user.name={git_name(str(CONTEXT['author_name']))}",
         "-c", f"user.email={CONTEXT['author_email']}",
         "-c", "commit.gpgsign=false",
         "-c", "core.hooksPath=/dev/null",

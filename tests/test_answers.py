@@ -350,3 +350,13 @@ def test_hostile_project_installs_and_serves_its_openapi_page(tmp_path: Path, in
     assert page["status"] == 200
     assert page["info"]["title"] == f"{answers['project_name']} prediction service"
     assert page["info"]["description"] == answers["description"]
+
+
+@pytest.mark.parametrize("author", [".", "<>", "'\"'", "\\"])
+def test_an_author_git_cannot_take_still_gets_a_repository(tmp_path: Path, author: str) -> None:
+    project = Path(
+        cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(tmp_path), extra_context={"author_name": author})
+    )
+    log = subprocess.run(["git", "log", "--format=%an"], cwd=project, capture_output=True, text=True, check=True)
+    assert log.stdout.split() == ["my-org"]  # the derived GitHub owner stands in for the name
+    assert author in (project / "LICENSE").read_text(encoding="utf-8")
