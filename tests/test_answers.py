@@ -205,6 +205,9 @@ def test_hostile_answers_land_escaped_in_every_file(tmp_path: Path, index: int) 
         assert not JINJA.findall(checked), f"{file} still holds template syntax"
 
     assert_ruff_clean(project)
+    # the Makefile (the name sits in its first comment) still parses
+    make = subprocess.run(["make", "-n", "help"], cwd=project, capture_output=True, text=True, check=False)
+    assert make.returncode == 0, make.stderr
 
     # each file reads the answer back exactly, literal Jinja included
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
@@ -360,3 +363,18 @@ def test_an_author_git_cannot_take_still_gets_a_repository(tmp_path: Path, autho
     log = subprocess.run(["git", "log", "--format=%an"], cwd=project, capture_output=True, text=True, check=True)
     assert log.stdout.split() == ["my-org"]  # the derived GitHub owner stands in for the name
     assert author in (project / "LICENSE").read_text(encoding="utf-8")
+
+
+def test_jinja_typed_at_the_prompt_is_kept_as_typed(tmp_path: Path) -> None:
+    """Only answers given with --no-input are rendered by cookiecutter; typed ones stay literal."""
+    name = "My {{ x }} name {% if %}"
+    prompts = sum(1 for key in json.loads((TEMPLATE / "cookiecutter.json").read_text()) if not key.startswith("_"))
+    typed = name + "\n" + "\n" * prompts  # the name, then every default
+    result = subprocess.run(
+        ["cookiecutter", "-o", str(tmp_path), str(TEMPLATE)], input=typed, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    project = tmp_path / "my-x-name-if"
+    assert (project / "README.md").read_text(encoding="utf-8").startswith(f"# {ANSWER_MACROS.markdown(name)}\n")
+    recorded = json.loads((project / ".cruft.json").read_text(encoding="utf-8"))["context"]["cookiecutter"]
+    assert jinja2.Environment().from_string(recorded["project_name"]).render() == name
