@@ -58,13 +58,26 @@ def template_source() -> tuple[str, str | None]:
     return template, commit
 
 
+def jinja_literal(answer: str) -> str:
+    """The answer as a Jinja template that renders to itself.
+
+    cruft renders every recorded answer again before it regenerates the project, so an answer
+    holding a Jinja delimiter is recorded with each opening brace written as an expression.
+    (The braces are spelled out so this hook, itself rendered by Jinja, holds no delimiter.)
+    """
+    brace = "{"
+    if not any(brace + mark in answer for mark in (brace, "%", "#")):
+        return answer
+    return answer.replace(brace, brace * 2 + f" '{brace}' " + "}" * 2)
+
+
 def write_answers(project: Path) -> None:
     """Write .cruft.json so `cruft check` / `cruft update` work on this project."""
     template, commit = template_source()
     answers = {
-        key: value
+        key: jinja_literal(value) if isinstance(value, str) and not key.startswith("_") else value
         for key, value in CONTEXT.items()
-        if not key.startswith("__") and key not in {"_output_dir", "_repo_dir"}
+        if not key.startswith("__") and key not in {"_output_dir", "_repo_dir", "_shadowed_modules"}
     }
     answers["_template"] = template
     state = {
@@ -77,12 +90,19 @@ def write_answers(project: Path) -> None:
     (project / ".cruft.json").write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
 
 
+def git_name(author: str) -> str:
+    """The author as git takes it: git refuses a name made only of characters it drops."""
+    if author.strip(" .,:;<>\"\\'"):
+        return author
+    return str(CONTEXT["github_owner"])
+
+
 def init_git(project: Path) -> bool:
     """Create a `main` repository with one commit; never depends on the user's git config."""
     if shutil.which("git") is None or (project / ".git").exists():
         return False
     identity = [
-        "-c", f"user.name={CONTEXT['author_name']}",
+        "-c", f"user.name={git_name(str(CONTEXT['author_name']))}",
         "-c", f"user.email={CONTEXT['author_email']}",
         "-c", "commit.gpgsign=false",
         "-c", "core.hooksPath=/dev/null",

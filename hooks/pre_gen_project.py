@@ -11,6 +11,7 @@ import json
 import keyword
 import re
 import sys
+import unicodedata
 
 ANSWERS: dict[str, str] = json.loads(r"""{{ cookiecutter | tojson }}""")
 
@@ -22,24 +23,26 @@ CHOICES = {
     "license": ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"),
 }
 
-# Import names of the generated project's dependencies and tools: a package
-# with one of these names would shadow the real library on sys.path.
-DEPENDENCY_MODULES = frozenset(
-    {
-        "dvc", "fairlearn", "fastapi", "great_expectations", "httpx", "joblib",
-        "matplotlib", "mkdocs", "mlflow", "numpy", "pandas", "prometheus_client",
-        "pyarrow", "pydantic", "pytest", "ruff", "scipy", "skops", "sklearn",
-        "starlette", "torch", "tqdm", "uvicorn", "yaml",
-        "src", "test", "tests", "data", "models", "docs", "notebooks", "reports",
-    }
-)  # fmt: skip
+# Names a package of the generated project must not take: the import names of every
+# distribution in its resolved dependency set, its own folders, the standard library and the
+# keywords. scripts/shadowed_modules.py writes them into cookiecutter.json.
+SHADOWED_MODULES = frozenset(str(ANSWERS.get("_shadowed_modules", "")).split())
 
 SLUG = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
 SLUG_MAX = 50  # DNS-1123 allows 63; keep room for suffixes such as "-candidate"
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
+# what git keeps in an author identity: no spaces, quotes, angle brackets or control characters
+EMAIL_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+EMAIL_DOMAIN = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}"
+EMAIL = re.compile(EMAIL_ATOM + r"(\." + EMAIL_ATOM + r")*@" + EMAIL_DOMAIN)
+EMAIL_MAX = 254
 GITHUB_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
 REGISTRY = re.compile(r"[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*")
+REGISTRY_MAX = 200  # with "/" and the slug, the image name stays within Docker's 255 characters
 FREE_TEXT_MAX = 200
+# characters no file of the project can hold as text: control characters, lone surrogates, line
+# and paragraph separators, non-characters, and the bidirectional overrides that make source
+# code read differently from how it runs
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def stdlib_modules() -> frozenset[str]:
@@ -47,11 +50,21 @@ def stdlib_modules() -> frozenset[str]:
     return frozenset(getattr(sys, "stdlib_module_names", ()))
 
 
+def printable(char: str) -> bool:
+    code = ord(char)
+    if unicodedata.category(char) in {"Cc", "Cs", "Zl", "Zp"} or char in BIDI_CONTROLS:
+        return False
+    return not (0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE)
+
+
 def check_free_text(name: str, value: str) -> str | None:
     if not value.strip():
         return f"{name} is empty: give a short text."
     if any(ord(char) < 32 for char in value):
         return f"{name} contains a line break or control character: use one line of plain text."
+    for char in value:
+        if not printable(char):
+            return f"{name} contains the unprintable character U+{ord(char):04X}: use one line of printable text."
     if len(value) > FREE_TEXT_MAX:
         return f"{name} is {len(value)} characters long: use at most {FREE_TEXT_MAX}."
     return None
@@ -73,7 +86,7 @@ def check_module_name(value: str) -> str | None:
         return f"module_name {value!r} shadows the standard-library module of that name: pick another name (e.g. {value}_model)."
     if len(value) > SLUG_MAX:
         return f"module_name {value!r} is {len(value)} characters long: use at most {SLUG_MAX}."
-    if value in DEPENDENCY_MODULES:
+    if value in SHADOWED_MODULES:
         return f"module_name {value!r} shadows a dependency or folder of the generated project: pick another name (e.g. {value}_model)."
     return None
 
@@ -87,15 +100,36 @@ def check_slug(value: str) -> str | None:
     return None
 
 
+def check_email(value: str) -> str | None:
+    if len(value) > EMAIL_MAX:
+        return f"author_email is {len(value)} characters long: use at most {EMAIL_MAX}."
+    if not EMAIL.fullmatch(value):
+        return (
+            f"author_email {value!r} is not an e-mail address git keeps as it is: "
+            "use the form name@example.com (letters, digits and .!#$%&'*+/=?^_`{|}~- before the @)."
+        )
+    return None
+
+
+def check_registry(value: str) -> str | None:
+    accepted = "use host[:port]/namespace in lower case, e.g. ghcr.io/my-org"
+    if len(value) > REGISTRY_MAX:
+        return f"container_registry is {len(value)} characters long: use at most {REGISTRY_MAX}."
+    match = REGISTRY.fullmatch(value)
+    if not match:
+        return f"container_registry {value!r} is not a lower-case registry path: {accepted}."
+    port = match.group(2)
+    if port and not 0 < int(port[1:]) < 65536:
+        return f"container_registry {value!r} has the port {port[1:]}, outside 1-65535: {accepted}."
+    return None
+
+
 def check(answers: dict[str, str]) -> list[str]:
     """Return one message per invalid answer, in prompt order."""
     problems = [check_free_text(name, answers[name]) for name in ("project_name", "description", "author_name")]
     problems.append(check_slug(answers["project_slug"]))
     problems.append(check_module_name(answers["module_name"]))
-    if not EMAIL.fullmatch(answers["author_email"]):
-        problems.append(
-            f"author_email {answers['author_email']!r} is not an e-mail address: use the form name@example.com."
-        )
+    problems.append(check_email(answers["author_email"]))
     if not GITHUB_OWNER.fullmatch(answers["github_owner"]):
         problems.append(
             f"github_owner {answers['github_owner']!r} is not a GitHub user or organisation name: "
@@ -104,11 +138,7 @@ def check(answers: dict[str, str]) -> list[str]:
     for name, allowed in CHOICES.items():
         if answers[name] not in allowed:
             problems.append(f"{name} {answers[name]!r} is not supported: choose one of {', '.join(allowed)}.")
-    if not REGISTRY.fullmatch(answers["container_registry"]):
-        problems.append(
-            f"container_registry {answers['container_registry']!r} is not a lower-case registry path: "
-            "use host[:port]/namespace, e.g. ghcr.io/my-org."
-        )
+    problems.append(check_registry(answers["container_registry"]))
     return [problem for problem in problems if problem]
 
 

@@ -25,17 +25,52 @@ Defaults that are computed from earlier answers show the expression. Every answe
 before anything is written (see [Validation](#validation)).
 """
 
-VALIDATION = """## Validation
+VALIDATION = """## Answers in free text
+
+`project_name`, `description` and `author_name` take any printable text up to 200 characters:
+quotes, backslashes, `#`, `$`, backticks, HTML, Jinja-looking text, any script, emoji. Each
+file gets the answer escaped for its syntax (`templates/answers.jinja`: quoted strings for
+TOML, YAML, JSON and Python, Markdown and HTML escapes for the README and the docs site), so
+the project still parses, lints clean, builds its docs and serves its OpenAPI page.
+
+Derived defaults are always valid, whatever was typed: `project_slug` and `github_owner` are
+the name transliterated to ASCII (`Seán O'Brien` gives `sean-o-brien`, `张伟` gives
+`zhang-wei`), cut at a word boundary to 50 (39) characters, `unnamed-project` (`my-org`) when
+nothing is left, and a slug that would start with a digit gets a `project-` prefix;
+`container_registry` is `ghcr.io/` and the owner in lower case; `module_name` is the slug with
+`_`, and gets a `_model` suffix when it would shadow a name listed below (`Pandas` gives
+`pandas_model`).
+
+Jinja in an answer: an answer typed at the prompt is kept as typed. cookiecutter renders every
+answer given on the command line (`--no-input`, `extra_context`, a replay) as a Jinja template,
+so write braces there as `{% raw %}{{ x }}{% endraw %}`. The `.cruft.json` this template writes
+records such answers so that cruft, which renders them again on every update, gets them back as
+typed (a project made with `cruft create` has cruft's own record, which does not).
+
+## Validation
 
 `hooks/pre_gen_project.py` refuses, with one line naming the answer and what would be accepted:
 
 - a `module_name` that is not a lower-case identifier, is a keyword, is longer than 50
-  characters, or shadows a standard-library module or a dependency (`mlflow`, `dvc`, `torch`, ...);
+  characters, or shadows a standard-library module, a folder of the project or any top-level
+  import name of the generated project's resolved dependencies (`mlflow`, `torch`, but also
+  `requests`, `jinja2`, `PIL`, ...: `_shadowed_modules` in `cookiecutter.json`, written by
+  `scripts/shadowed_modules.py` from the template's environment; a test checks it is current);
 - a `project_slug` that is not a DNS-1123 label starting with a letter, or is longer than 50
   characters (it names the container image and the Kubernetes objects);
-- an `author_email` that is not an e-mail address, a `github_owner` GitHub would refuse, a
-  `container_registry` that is not a lower-case registry path, and empty or multi-line free text.
+- an `author_email` that git would not keep as typed (spaces, `<`, `>`, quotes, line breaks) or
+  longer than 254 characters, a `github_owner` GitHub would refuse, a `container_registry` that
+  is not a lower-case `host[:port]/path`, has a port outside 1-65535 or is longer than 200
+  characters;
+- free text that is empty, longer than 200 characters, or holds a line break, a control
+  character or another character no file can hold as text (U+2028, U+2029, bidirectional
+  overrides, non-characters).
 
+cookiecutter prints its own traceback after the hook's line ("Stopping generation because
+pre_gen_project hook script didn't exit successfully"); the hook's `ERROR:` line says what to
+change. A `project_slug` longer than 63 characters could not name a folder, so it is refused
+while the answers are read, before cookiecutter creates anything: cookiecutter's traceback ends
+with `'project_slug_is_too_long_for_a_folder_name_use_at_most_50_characters' is undefined`.
 Choices outside the lists above are refused by cookiecutter itself. Nothing is left on disk
 after a refusal.
 """

@@ -12,25 +12,20 @@ from pathlib import Path
 import pytest
 import yaml
 from file_sets import expected_files
-from helpers import CHOICES, TEMPLATE, Bake, matrix, matrix_id
-
-JINJA = re.compile(r"\{\{|\}\}|\{%|%\}|\{#")
-# GitHub Actions expressions are double braces a generated file may hold
-ACTIONS_EXPRESSION = re.compile(r"\$\{\{ [^{}]+ \}\}")
-# Prometheus alert templates ({{ $value }}) may stand in the generated alert rules only
-ALERT_TEMPLATE = re.compile(r"\{\{ \$[\w.]+(?: \| \w+)? \}\}")
-
-
-def project_files(project: Path) -> list[str]:
-    return sorted(
-        path.relative_to(project).as_posix()
-        for path in project.rglob("*")
-        if path.is_file() and ".git" not in path.relative_to(project).parts
-    )
-
-
-def ruff(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["ruff", *args], cwd=cwd, capture_output=True, text=True, check=False)
+from helpers import (
+    ACTIONS_EXPRESSION,
+    ALERT_TEMPLATE,
+    CHOICES,
+    JINJA,
+    TEMPLATE,
+    Bake,
+    assert_ruff_clean,
+    matrix,
+    matrix_id,
+    parse_generated,
+    project_files,
+    ruff,
+)
 
 
 @pytest.mark.parametrize("answers", matrix(), ids=matrix_id)
@@ -44,19 +39,9 @@ def test_every_combination_bakes_into_a_clean_project(bake: Bake, answers: dict[
             checked = ALERT_TEMPLATE.sub("", checked)
         leftover = JINJA.findall(checked)
         assert not leftover, f"{name} still holds template syntax {leftover[:3]}"
-        if name.endswith((".yaml", ".yml")) and name != "mkdocs.yml":
-            yaml.safe_load(text)
-        elif name.endswith(".toml"):
-            tomllib.loads(text)
-        elif name.endswith(".json"):
-            json.loads(text)
-        elif name.endswith(".py"):
-            compile(text, name, "exec")
+        parse_generated(name, text)
 
-    check = ruff("check", "--no-cache", ".", cwd=project)
-    assert check.returncode == 0, check.stdout
-    formatted = ruff("format", "--no-cache", "--check", ".", cwd=project)
-    assert formatted.returncode == 0, formatted.stdout
+    assert_ruff_clean(project)
 
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     assert pyproject["project"]["requires-python"] == f">={answers['python_version']}"
@@ -145,9 +130,7 @@ def test_long_names_still_give_lint_clean_code(bake: Bake) -> None:
     name = "Quarterly Enterprise Customer Retention Forecast X"
     project = bake(project_name=name, maturity_level="2", model_framework="pytorch")
     assert project.name == "quarterly-enterprise-customer-retention-forecast-x"
-    assert ruff("check", "--no-cache", ".", cwd=project).returncode == 0
-    formatted = ruff("format", "--no-cache", "--check", ".", cwd=project)
-    assert formatted.returncode == 0, formatted.stdout
+    assert_ruff_clean(project)
 
 
 def test_files_test_the_derived_flags_not_the_level_number() -> None:

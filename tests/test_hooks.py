@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,10 +44,33 @@ BAD_ANSWERS = [
     ({"maturity_level": "4"}, "maturity_level"),
     ({"model_framework": "tensorflow"}, "model_framework"),
     ({"license": "GPL"}, "license"),
+    # any import name of the generated project's resolved dependencies, not only the direct ones
+    ({"module_name": "requests"}, "dependency"),
+    ({"module_name": "jinja2"}, "dependency"),
+    ({"module_name": "click"}, "dependency"),
+    ({"module_name": "pil"}, "dependency"),  # PIL, on a case-insensitive file system
+    ({"module_name": "google"}, "dependency"),
+    ({"module_name": "setuptools"}, "dependency"),
+    # too long for a folder: the derived slug is bounded, so the hook refuses the name itself ...
+    ({"project_name": "n" * 300}, "project_name is 300 characters long"),
+    # ... and a slug typed that long is refused before cookiecutter tries to create the folder
+    ({"project_slug": "s" * 300}, "project_slug_is_too_long"),
+    ({"project_name": "two\nlines"}, "line break"),
+    ({"description": "paragraph\u2029separator"}, "unprintable character U+2029"),
+    ({"author_name": "delete\x7f"}, "unprintable character U+007F"),
+    ({"project_name": "right\u202eto left"}, "unprintable character U+202E"),
+    ({"author_email": "Jane <jane@example.com>"}, "git keeps"),
+    ({"author_email": "jane>@example.com"}, "git keeps"),
+    ({"author_email": "jane@example.com\n"}, "git keeps"),
+    ({"author_email": "j" * 250 + "@example.com"}, "at most 254"),
+    ({"container_registry": "ghcr.io/" + "o" * 250}, "at most 200"),
+    ({"container_registry": "registry.example.com:99999/team"}, "port 99999"),
+    ({"container_registry": "https://ghcr.io/team"}, "registry"),
+    ({"container_registry": "ghcr.io//team"}, "registry"),
+    ({"container_registry": "ghcr.io/team/"}, "registry"),
 ]
-
-
-CHOICE_KEYS = {"python_version", "maturity_level", "model_framework", "license"}
+# refused by cookiecutter before the hook runs: its own last line says why
+BEFORE_THE_HOOK = {"python_version", "maturity_level", "model_framework", "license"}
 
 
 def bake_cli(output: Path, answers: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -63,15 +87,33 @@ def test_there_are_at_least_twenty_refusals() -> None:
     assert len(BAD_ANSWERS) >= 20
 
 
+def test_shadowed_module_names_are_current() -> None:
+    """cookiecutter.json lists the import names of the generated project's resolved dependencies."""
+    result = subprocess.run(
+        [sys.executable, "scripts/shadowed_modules.py", "--check"],
+        cwd=TEMPLATE,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
 @pytest.mark.parametrize(("answers", "reason"), BAD_ANSWERS, ids=lambda value: str(value)[:40])
 def test_bad_answer_is_refused_and_leaves_nothing_behind(tmp_path: Path, answers: dict[str, str], reason: str) -> None:
     output = tmp_path / "out"
     output.mkdir()
     result = bake_cli(output, answers)
     assert result.returncode != 0
-    # the last line says what is wrong: the hook's own message, or cookiecutter's refusal of a choice
-    message = result.stderr.strip().splitlines()[-1] if reason in CHOICE_KEYS else result.stderr
-    assert reason in message, result.stderr[-2000:]
+    lines = result.stderr.strip().splitlines()
+    if reason in BEFORE_THE_HOOK or reason == "project_slug_is_too_long":
+        # cookiecutter's refusal of a choice, or the slug guard in cookiecutter.json: the last line
+        assert reason in lines[-1], result.stderr[-2000:]
+    else:
+        # one line from the hook names the answer and the reason; no derived answer is refused with it
+        refusals = [line for line in lines if line.startswith("ERROR: ") and "hook script" not in line]
+        assert len(refusals) == 1, result.stderr[-2000:]
+        assert reason in refusals[0], result.stderr[-2000:]
     assert list(output.iterdir()) == []
     assert not (tmp_path / "escape").exists()
 

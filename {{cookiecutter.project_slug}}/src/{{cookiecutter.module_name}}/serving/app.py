@@ -1,3 +1,4 @@
+{%- import 'answers.jinja' as answers -%}
 """The FastAPI application: /predict{% if cookiecutter.__mlflow %}, /feedback{% endif %}, health, metrics and the Open Inference Protocol.
 
 `create_app(settings)` builds the app around one Service, behind the Guard (request ids,
@@ -146,8 +147,8 @@ def create_app(settings: Settings | None = None) -> Guard:
         await service.stop()
 
     app = FastAPI(
-        title={{ (cookiecutter.project_name ~ " prediction service") | tojson }},
-        description={{ cookiecutter.description | tojson }},
+        title={{ answers.python_str(cookiecutter.project_name ~ " prediction service") }},
+        description={{ answers.python_str(cookiecutter.description) }},
         version="0.1.0",
         lifespan=lifespan,
     )
