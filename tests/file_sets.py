@@ -21,6 +21,7 @@ COMMON = {
     "docs/index.md",
     "docs/labeling.md",
     "docs/model_card.md",
+    "docs/own_data.md",
     "docs/pseudocode.md",
     "mkdocs.yml",
     "models/.gitkeep",
