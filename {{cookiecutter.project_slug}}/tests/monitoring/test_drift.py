@@ -89,18 +89,26 @@ def test_identical_shares_have_zero_psi() -> None:
     assert population_stability_index(shares, shares[::-1]) > 0.25
 
 
-@pytest.mark.parametrize(
-    ("breakage", "message"),
-    [
-        (lambda frame: frame.iloc[:0], "0 row(s), fewer than monitoring.min_rows"),
-        (lambda frame: frame.drop(columns=["age"]), "missing column(s) age"),
-        (lambda frame: frame.assign(plan="platinum"), "column plan has values outside the contract: ['platinum']"),
-        (lambda frame: frame.assign(monthly_fee="cheap"), "column monthly_fee should be numeric"),
-        (lambda frame: frame.assign(age=np.nan), "column age has"),
-    ],
-    ids=["empty", "missing-column", "unknown-category", "wrong-type", "nulls"],
-)
-def test_a_broken_current_window_is_an_error_not_a_verdict(population, settings, breakage, message) -> None:
+NUMBER = next((name for name in NUMERIC_FEATURES if not MODEL_INPUT.column(name).nullable), None)
+CATEGORY = CATEGORICAL_FEATURES[0] if CATEGORICAL_FEATURES else None
+BREAKAGES = {
+    "empty": ("", lambda frame: frame.iloc[:0], "0 row(s), fewer than monitoring.min_rows"),
+    "missing-column": (FEATURES[0], lambda frame: frame.drop(columns=[FEATURES[0]]), f"missing column(s) {FEATURES[0]}"),
+    "unknown-category": (
+        CATEGORY,
+        lambda frame: frame.assign(**{CATEGORY: "platinum"}),
+        f"column {CATEGORY} has values outside the contract: ['platinum']",
+    ),
+    "wrong-type": (NUMBER, lambda frame: frame.assign(**{NUMBER: "cheap"}), f"column {NUMBER} should be numeric"),
+    "nulls": (NUMBER, lambda frame: frame.assign(**{NUMBER: np.nan}), f"column {NUMBER} has"),
+}
+
+
+@pytest.mark.parametrize("kind", BREAKAGES)
+def test_a_broken_current_window_is_an_error_not_a_verdict(population, settings, kind) -> None:
+    column, breakage, message = BREAKAGES[kind]
+    if column is None:
+        pytest.skip(f"the data contract has no feature to break this way ({kind})")
     current = breakage(population.head(1000)[FEATURES].copy())
     with pytest.raises(WindowError, match=r"^current: .*") as error:
         check_window(current, "current", settings["min_rows"])
