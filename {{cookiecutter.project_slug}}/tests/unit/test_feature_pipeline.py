@@ -16,7 +16,8 @@ from {{ cookiecutter.module_name }}.schema import FEATURES, LABEL, Column
 def constructed_and_transformed(model_input: pd.DataFrame, params: dict[str, Any]) -> tuple[Any, pd.DataFrame]:
     """The fitted transformation step and the constructed columns it was fitted on."""
     pipeline = build_feature_pipeline(params)
-    constructed = pipeline[:-2].fit_transform(model_input[FEATURES])
+    inputs = model_input[FEATURES]
+    constructed = pipeline[:-2].fit_transform(inputs) if len(pipeline) > 2 else inputs  # construction may be empty
     return pipeline.named_steps["transform"].fit(constructed), constructed
 
 

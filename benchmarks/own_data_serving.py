@@ -1,0 +1,107 @@
+"""Single-record serving on the churn example against the same project after `make adopt`.
+
+The compiled scoring path must cover the generic feature pipeline (imputation, scaling,
+encoding, selection) that an adopted table gets, not only the example's: after `adopt`,
+single-record throughput should stay within 25 % of the example's. One project, set up as a
+user does, served before and after adopting a real public table (ACTG 175, shipped inside the
+`lifelines` package), loaded by wrk at 16 connections in the same run.
+
+Run: python benchmarks/own_data_serving.py [seconds per measurement]
+Writes benchmarks/results/own_data_serving.json and prints the table for docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from common import bake, measure, project_env
+from serving import median_of, start, stop, wrk
+
+RESULTS = Path(__file__).resolve().parent / "results" / "own_data_serving.json"
+CONNECTIONS = 16
+PORTS = {"example": 8711, "adopted": 8712}
+
+
+def actg175() -> Path:
+    spec = importlib.util.find_spec("lifelines")
+    assert spec is not None and spec.submodule_search_locations, "pip install lifelines (the template's test group)"
+    return Path(next(iter(spec.submodule_search_locations)), "datasets", "ACTG175.csv")
+
+
+def first_record(project: Path, raw: pd.DataFrame) -> dict:
+    """The first complete row of the raw table as a request record, named as the contract names it."""
+    contract = yaml.safe_load(next(project.glob("src/*/contract.yaml")).read_text())
+    row = raw.dropna().iloc[0]
+    record = {}
+    for column in contract["model_input"]["columns"]:
+        if column.get("role") in ("id", "feature"):
+            value = row[column.get("source") or column["name"]]
+            value = value.item() if hasattr(value, "item") else value
+            record[column["name"]] = int(value) if column["dtype"] == "int" and not math.isnan(value) else value
+    return record
+
+
+def serve_and_load(project: Path, body: Path, name: str, seconds: int, scratch: Path) -> dict:
+    port = PORTS[name]
+    server = start(["make", "serve", f"PORT={port}"], project, port, project_env(project))
+    try:
+        url = f"http://127.0.0.1:{port}/predict"
+        wrk(url, body, 3, CONNECTIONS, scratch)  # warm-up
+        return median_of(3, lambda: wrk(url, body, seconds, CONNECTIONS, scratch))
+    finally:
+        stop(server)
+
+
+def main(seconds: int = 10) -> dict:
+    assert shutil.which("wrk"), "apt-get install wrk"
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        project = bake(root, maturity_level="1", model_framework="sklearn", project_name="bench own data")
+        measure(["make", "pipeline"], project)
+        holdout = pd.read_parquet(project / "data/processed/holdout.parquet")
+        example_body = root / "example.json"
+        example_body.write_text(json.dumps({"records": [first_record(project, holdout)]}))
+        results = {"example": serve_and_load(project, example_body, "example", seconds, root)}
+
+        data = root / "ACTG175.csv"
+        shutil.copy(actg175(), data)
+        adopt = ["make", "adopt", f"DATA={data}", "TARGET=cens", "ID=pidnum", "SENSITIVE=race gender"]
+        subprocess.run(adopt, cwd=project, env=project_env(project), check=True, capture_output=True)
+        measure(["make", "pipeline"], project)
+        adopted_body = root / "adopted.json"
+        adopted_body.write_text(json.dumps({"records": [first_record(project, pd.read_csv(data))]}))
+        results["adopted"] = serve_and_load(project, adopted_body, "adopted", seconds, root)
+
+    ratio = results["adopted"]["rps"] / results["example"]["rps"]
+    report = {
+        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
+        "connections": CONNECTIONS,
+        "seconds": seconds,
+        "results": results,
+        "adopted_over_example": round(ratio, 3),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"## Serving after `make adopt`, {CONNECTIONS} connections, wrk, median of 3 x {seconds} s\n")
+    print("| model | req/s | p50 ms | p99 ms | non-2xx |")
+    print("|---|---:|---:|---:|---:|")
+    labels = {"example": "churn example (17 columns, constructed features)", "adopted": "ACTG 175 adopted (23 features)"}
+    for key, label in labels.items():
+        r = results[key]
+        print(f"| {label} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} |")
+    print(f"\nadopted / example single-record throughput: {ratio:.2f}")
+    return report
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10)
