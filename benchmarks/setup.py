@@ -25,8 +25,6 @@ import time
 from pathlib import Path
 
 from common import TEMPLATE
-
-sys.path.insert(0, str(TEMPLATE / "tests"))
 from helpers import bake_project, interpreter, user_env
 
 RESULTS = TEMPLATE / "benchmarks" / "results" / "setup.json"
