@@ -46,6 +46,7 @@ docs: ## build the template's docs site (the options page is generated from cook
 
 bench: ## run the benchmarks and print their tables
 	$(BIN)/python benchmarks/bake.py
+	$(BIN)/python benchmarks/setup.py
 	$(BIN)/python benchmarks/pipeline.py
 	$(BIN)/python benchmarks/drift.py
 

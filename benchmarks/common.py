@@ -1,4 +1,4 @@
-"""Helpers shared by the benchmarks: bake a project, run commands and measure them."""
+"""Helpers shared by the benchmarks: bake a project and set it up as a user does, run commands and measure them."""
 
 from __future__ import annotations
 
@@ -8,28 +8,26 @@ import sys
 import time
 from pathlib import Path
 
-from cookiecutter.main import cookiecutter
-
 TEMPLATE = Path(__file__).resolve().parents[1]
-BIN = Path(sys.prefix) / "bin"
-ENV = {
-    **os.environ,
-    "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-    "DVC_NO_ANALYTICS": "1",
-    "GX_ANALYTICS_ENABLED": "false",
-    "MLFLOW_DISABLE_TELEMETRY": "true",
-    "DO_NOT_TRACK": "1",
-}
+sys.path.insert(0, str(TEMPLATE / "tests"))
+from helpers import new_project, user_env  # noqa: E402  (the tests' user environment and shared uv cache)
 
 
 def bake(output: Path, **answers: str) -> Path:
-    return Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output), extra_context=answers))
+    """Generate a project and give it its own .venv with its own `make setup`."""
+    return new_project(output, **answers)
+
+
+def project_env(project: Path, **extra: str) -> dict[str, str]:
+    """A user's shell in the project with its environment activated (`source .venv/bin/activate`)."""
+    return user_env(project, **extra)
 
 
 def measure(command: list[str], cwd: Path) -> tuple[float, float]:
-    """Wall seconds and peak resident memory (MiB) of one command and its children."""
+    """Wall seconds and peak resident memory (MiB) of one command and its children, in cwd's activated environment."""
+    env = project_env(cwd) if (cwd / ".venv").is_dir() else user_env()
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:

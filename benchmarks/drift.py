@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from common import BIN, bake, measure
+from common import bake, measure
 
 MODULE = "bench_drift"
 
@@ -73,8 +73,7 @@ def read_times(path: Path) -> tuple[float, float]:
 def main(rows: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         project = bake(Path(folder), maturity_level="2", model_framework="sklearn", project_name="bench drift")
-        python = str(BIN / "python")
-        measure([python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", "."], project)
+        python = "python"  # the project's own, from its .venv
         measure([python, "-m", MODULE, "generate"], project)
         for stage in ("ingest", "featurize", "train", "evaluate"):
             measure([python, "-m", MODULE, stage], project)

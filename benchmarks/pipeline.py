@@ -16,7 +16,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pandas as pd
-from common import BIN, bake, measure
+from common import bake, measure
 
 STAGES = ("ingest", "validate", "featurize", "train", "evaluate")
 
@@ -44,8 +44,7 @@ def aggregation_ratio(project: Path) -> tuple[float, float]:
 def main(sizes: list[float]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         project = bake(Path(folder), maturity_level="2", model_framework="sklearn", project_name="bench churn")
-        python = str(BIN / "python")
-        measure([python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", "."], project)
+        python = "python"  # the project's own, from its .venv
         module = "bench_churn"
 
         generate_1x, _ = measure([python, "-m", module, "generate"], project)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
-from common import BIN, ENV, bake, measure
+from common import bake, measure, project_env, user_env
 
 BARE_APP = """
 from fastapi import FastAPI
@@ -46,7 +46,12 @@ def start(
     command: list[str], cwd: Path, port: int, env: dict[str, str] | None = None, health: str = "/docs"
 ) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
-        command, cwd=cwd, env=env or ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        command,
+        cwd=cwd,
+        env=env or user_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -100,8 +105,7 @@ def main(seconds: int = 15) -> None:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         project = bake(root, maturity_level="2", model_framework="sklearn", project_name="bench serve")
-        module, python = "bench_serve", str(BIN / "python")
-        measure([python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", "."], project)
+        module, python, bin_ = "bench_serve", "python", project / ".venv/bin"
         measure([python, "-m", module, "generate"], project)
         measure([python, "-m", module, "pipeline"], project)
         holdout = pd.read_parquet(project / "data/processed/holdout.parquet")
@@ -119,7 +123,7 @@ def main(seconds: int = 15) -> None:
             paths[name] = root / f"{name}.json"
             paths[name].write_text(json.dumps(payload))
         (root / "bare.py").write_text(BARE_APP)
-        tracking = {**ENV, "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}"}
+        tracking = project_env(project, MLFLOW_TRACKING_URI=f"sqlite:///{project / 'mlflow.db'}")
 
         results: dict[str, dict] = {}
         server = start([python, "-m", module, "serve", "--port", "8701"], project, 8701, tracking)
@@ -131,7 +135,7 @@ def main(seconds: int = 15) -> None:
             results["ours batch"] = wrk(url, paths["ours-1000"], seconds, 1, root)
         finally:
             stop(server)
-        mlflow_cmd = [str(BIN / "mlflow"), "models", "serve", "-m", f"models:/{module}@champion"]
+        mlflow_cmd = [str(bin_ / "mlflow"), "models", "serve", "-m", f"models:/{module}@champion"]
         server = start(
             [*mlflow_cmd, "--env-manager", "local", "-p", "8702", "-h", "127.0.0.1"], project, 8702, tracking
         )
@@ -142,8 +146,8 @@ def main(seconds: int = 15) -> None:
             results["mlflow batch"] = wrk(url, paths["mlflow-1000"], seconds, 1, root)
         finally:
             stop(server)
-        bare = [str(BIN / "uvicorn"), "--app-dir", str(root), "bare:app", "--port", "8703", "--no-access-log"]
-        server = start(bare, root, 8703)
+        bare = [str(bin_ / "uvicorn"), "--app-dir", str(root), "bare:app", "--port", "8703", "--no-access-log"]
+        server = start(bare, root, 8703, project_env(project))
         try:
             url = "http://127.0.0.1:8703/predict"
             wrk(url, paths["ours-1"], 3, 64, root)

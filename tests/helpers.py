@@ -1,4 +1,5 @@
-"""Helpers for the template tests: the prompt matrix, read from cookiecutter.json so tests follow the prompts."""
+"""Helpers for the template tests: the prompt matrix (read from cookiecutter.json so tests follow the prompts),
+and generated projects baked, set up and run exactly as a user does it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import itertools
 import json
 import os
 import re
+import shutil
+import sqlite3
 import subprocess
+import sys
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +18,7 @@ from typing import Any
 
 import jinja2
 import yaml
+from cookiecutter.main import cookiecutter
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 CONTEXT: dict[str, Any] = json.loads((TEMPLATE / "cookiecutter.json").read_text())
@@ -35,13 +40,18 @@ ANSWER_MACROS = (
 BASE_IMAGE = "localhost/mlops-template-python:3.11"
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
-for variable, value in {
+TELEMETRY_OFF = {
     "DVC_NO_ANALYTICS": "1",
     "GX_ANALYTICS_ENABLED": "false",
     "MLFLOW_DISABLE_TELEMETRY": "true",
     "DO_NOT_TRACK": "1",
-}.items():
+}
+for variable, value in TELEMETRY_OFF.items():
     os.environ.setdefault(variable, value)
+# the template's own test tools (ruff, hadolint, act, ...) even when pytest is started without `make`
+TOOLS = Path(sys.executable).parent
+if str(TOOLS) not in os.environ["PATH"].split(os.pathsep):
+    os.environ["PATH"] = f"{TOOLS}{os.pathsep}{os.environ['PATH']}"
 
 
 def project_files(project: Path) -> list[str]:
@@ -105,3 +115,129 @@ def podman(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(["podman", *args], capture_output=True, text=True, check=False)
     assert not check or result.returncode == 0, f"podman {' '.join(args)}: {result.stderr[-2000:]}"
     return result
+
+
+# --- generated projects, run exactly as a user runs them -------------------------------------------
+
+# uv's and pip's caches, shared by every generated project the tests set up (and by CI runs on one
+# machine): a warm `make setup` links packages out of it in seconds. Same file system as the
+# projects, so uv hard-links instead of copying.
+CACHE = TEMPLATE / "build" / "cache"
+# what a user's login shell has besides PATH: home, locale, and the machine's CA bundle
+USER_VARIABLES = ("HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TERM", "TMPDIR")
+CERT_VARIABLES = (
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "PIP_CERT",
+    "GIT_SSL_CAINFO",
+    "NODE_EXTRA_CA_CERTS",
+)
+# the generated pyproject.toml takes torch from this named index (PyTorch's CPU wheels, out of reach
+# here); the tests name a local index of the CPU wheel in its place (see docs/testing.md)
+TORCH_INDEX_NAME = "pytorch-cpu"
+
+
+def local_torch_index() -> str:
+    """A PEP 503 index holding the local CPU torch wheels (found in PIP_FIND_LINKS), as a file:// URL."""
+    folder = CACHE / "torch-index" / "torch"
+    folder.mkdir(parents=True, exist_ok=True)
+    links = os.environ.get("PIP_FIND_LINKS", "/opt/wheels")
+    wheels = sorted(wheel for link in links.split() for wheel in Path(link).glob("torch-*.whl"))
+    for wheel in wheels:
+        if not (folder / wheel.name).exists():
+            (folder / wheel.name).symlink_to(wheel)
+    anchors = "".join(f'<a href="{wheel.name}">{wheel.name}</a>\n' for wheel in wheels)
+    page = folder / "index.html"
+    if not page.exists() or page.read_text() != anchors:
+        page.write_text(anchors)
+    return folder.parent.as_uri()
+
+
+def user_path() -> str:
+    """PATH without this test environment (its venv is not the user's)."""
+    ours = (str(Path(sys.prefix)), str(TEMPLATE))
+    return os.pathsep.join(entry for entry in os.environ["PATH"].split(os.pathsep) if not entry.startswith(ours))
+
+
+def user_env(activate: Path | None = None, **extra: str) -> dict[str, str]:
+    """The environment of a user's fresh shell: nothing activated, nothing of this test run.
+
+    With `activate`, a project folder: as after `source .venv/bin/activate` in it.
+    """
+    env = {name: os.environ[name] for name in (*USER_VARIABLES, *CERT_VARIABLES) if name in os.environ}
+    env.update(TELEMETRY_OFF)
+    env["PATH"] = user_path()
+    env["UV_CACHE_DIR"] = str(CACHE / "uv")
+    env["PIP_CACHE_DIR"] = str(CACHE / "pip")
+    env["UV_PYTHON_DOWNLOADS"] = "never"  # interpreters are found on the machine, never downloaded
+    env["UV_INDEX"] = f"{TORCH_INDEX_NAME}={local_torch_index()}"
+    if activate is not None:
+        env["VIRTUAL_ENV"] = str(activate / ".venv")
+        env["PATH"] = f"{activate / '.venv/bin'}{os.pathsep}{env['PATH']}"
+    env.update(extra)
+    return env
+
+
+def run(
+    command: list[str], cwd: Path, *, check: bool = True, activate: bool = False, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a command in the project folder from a user's fresh shell (activated: as after `source .venv/bin/activate`)."""
+    env = {**user_env(cwd if activate else None), **(env or {})}
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if check:
+        assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result
+
+
+def interpreter(version: str) -> str:
+    """The python<version> a user has: on PATH, else a pyenv installation of it."""
+    name = f"python{version}"
+    found = shutil.which(name, path=user_path())
+    if found and subprocess.run([found, "-V"], capture_output=True, check=False).returncode == 0:
+        return found
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates = sorted(root.glob(f"versions/{version}.*/bin/{name}"))
+    assert candidates, f"no {name} on this machine"
+    return str(candidates[-1])
+
+
+def python_prefix(version: str) -> str:
+    """The installation prefix of that interpreter (what actions/setup-python calls pythonLocation)."""
+    command = [interpreter(version), "-c", "import sys; print(sys.base_prefix)"]
+    return subprocess.run(command, env=user_env(), capture_output=True, text=True, check=True).stdout.strip()
+
+
+def bake_project(output: Path, template: Path = TEMPLATE, **answers: str) -> Path:
+    """`cookiecutter --no-input <template> key=value ...` into output; the project's folder."""
+    return Path(cookiecutter(str(template), no_input=True, output_dir=str(output), extra_context=answers))
+
+
+def setup_project(project: Path, python: str | None = None) -> Path:
+    """The project's own `make setup` (its .venv from its uv.lock), with PYTHON=python if given."""
+    run(["make", "setup", *([f"PYTHON={python}"] if python else [])], project)
+    return project
+
+
+def new_project(output: Path, **answers: str) -> Path:
+    """Bake with these answers, then `make setup` with the project's Python version."""
+    project = bake_project(output, **answers)
+    version = answers.get("python_version", CONTEXT["python_version"][0])
+    return setup_project(project, None if version == CONTEXT["python_version"][0] else interpreter(version))
+
+
+def registered_versions(project: Path) -> int:
+    with sqlite3.connect(project / "mlflow.db") as db:
+        return db.execute("select count(*) from model_versions").fetchone()[0]
+
+
+def assert_gate_met(project: Path) -> dict:
+    metrics = json.loads((project / "reports/metrics.json").read_text())
+    gate = yaml.safe_load((project / "params.yaml").read_text())["gate"]
+    for key, bound in gate.items():
+        kind, name = key.split("_", 1)
+        value = metrics["fairness"][name] if name in metrics["fairness"] else metrics[name]
+        assert (value >= bound) if kind == "min" else (abs(value) <= bound), f"{name}={value} misses {key}={bound}"
+    assert metrics["gate_passed"] is True
+    return metrics

@@ -80,6 +80,26 @@ def test_pytorch_projects_depend_on_torch_and_default_to_the_mlp(bake: Bake) -> 
     assert yaml.safe_load((project / "params.yaml").read_text())["model"]["estimator"] == "mlp"
 
 
+def test_every_command_uses_the_projects_own_environment(bake: Bake) -> None:
+    """make exports .venv first on PATH (so dvc's `python -m` stages use it); CI and the image install uv.lock as is."""
+    project = bake(maturity_level="3")
+    makefile = (project / "Makefile").read_text()
+    assert "export VIRTUAL_ENV := $(abspath $(VENV))" in makefile
+    assert "export PATH := $(BIN):$(PATH)" in makefile
+    assert "uv sync --extra pipeline --extra dev $(SYNC_FLAGS)" in makefile
+    assert "docker-build: uv.lock" in makefile
+    assert all(
+        stage["cmd"].startswith("python -m ")
+        for stage in yaml.safe_load((project / "dvc.yaml").read_text())["stages"].values()
+    )
+    dockerfile = (project / "Dockerfile").read_text()
+    assert "COPY pyproject.toml uv.lock" in dockerfile
+    assert "uv sync --frozen" in dockerfile
+    assert "!uv.lock" in (project / ".dockerignore").read_text()
+    assert "SYNC_FLAGS=--frozen" in (project / ".github/actions/setup/action.yml").read_text()
+    assert "uv.lock" not in (project / ".gitignore").read_text()
+
+
 @pytest.mark.parametrize(
     ("remote", "url"),
     [("local", "../../customer-churn-dvc-storage"), ("s3", "s3://"), ("gcs", "gs://"), ("azure", "azure://")],

@@ -15,9 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from cookiecutter.main import cookiecutter
-from helpers import CA_BUNDLE, CHOICES, TEMPLATE, Bake, podman
-from test_generated_project import VENV, run
+from helpers import CA_BUNDLE, CHOICES, Bake, new_project, podman, run
 
 RUN_FLAGS = ["--runtime", "runc", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"]
 
@@ -51,66 +49,50 @@ def http(url: str, payload: dict | None = None) -> tuple[int, dict]:
 @pytest.mark.slow
 def test_image_builds_runs_and_answers(base_image: str, tmp_path: Path) -> None:
     module = "churn_image"
-    cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(tmp_path), extra_context={"project_name": "churn image"})
-    project = tmp_path / "churn-image"
+    project = new_project(tmp_path, project_name="churn image")
+    run(["python", "-m", module, "generate", "--size", "0.25"], project, activate=True)
+    for stage in ("ingest", "validate", "featurize", "train"):
+        run(["python", "-m", module, stage], project, activate=True)
+    (project / "uv.lock").unlink()  # docker-build writes the lock the image installs from when it is missing
+    image = "localhost/churn-image:test"
+    flags = f"--runtime runc -v {CA_BUNDLE}:{CA_BUNDLE}:ro"
     run(
-        [str(VENV / "bin/python"), "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", "."],
+        [
+            "make",
+            "docker-build",
+            "CONTAINER=podman",
+            f"BASE_IMAGE={base_image}",
+            f"IMAGE={image}",
+            f"BUILD_FLAGS={flags}",
+        ],
         project,
     )
-    try:
-        run([str(VENV / "bin/python"), "-m", module, "generate", "--size", "0.25"], project)
-        for stage in ("ingest", "validate", "featurize", "train"):
-            run([str(VENV / "bin/python"), "-m", module, stage], project)
-        image = "localhost/churn-image:test"
-        flags = f"--runtime runc -v {CA_BUNDLE}:{CA_BUNDLE}:ro"
-        run(
-            [
-                "make",
-                "docker-build",
-                f"VENV={VENV}",
-                "CONTAINER=podman",
-                f"BASE_IMAGE={base_image}",
-                f"IMAGE={image}",
-                f"BUILD_FLAGS={flags}",
-            ],
-            project,
-        )
+    assert (project / "uv.lock").is_file()
 
-        port = free_port()
-        container = podman("run", "-d", "--rm", *RUN_FLAGS, "-p", f"127.0.0.1:{port}:8000", image).stdout.strip()
-        try:
-            assert podman("inspect", container, "--format", "{{.Config.User}}").stdout.strip() == "10001:10001"
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    status, body = http(f"http://127.0.0.1:{port}/health/ready")
-                    if status == 200:
-                        break
-                except (urllib.error.URLError, ConnectionError):
-                    pass
-                assert time.monotonic() < deadline, podman("logs", container, check=False).stderr[-3000:]
-                time.sleep(1)
-            records = json.loads(
-                subprocess.run(
-                    [str(VENV / "bin/python"), "-c", PROBE.format(module=module)],
-                    cwd=project, capture_output=True, text=True, check=True,
-                ).stdout
-            )  # fmt: skip
-            status, body = http(f"http://127.0.0.1:{port}/predict", {"records": records["records"]})
-            assert status == 200, body
-            served = [prediction["probability"] for prediction in body["predictions"]]
-            assert served == pytest.approx(records["expected"], abs=1e-9)
-            status, body = http(f"http://127.0.0.1:{port}/predict", {"records": [{**records["records"][0], "age": 7}]})
-            assert status == 422
-            assert body["detail"][0]["field"] == "records.0.age"
-        finally:
-            podman("stop", "--time", "5", container, check=False)
+    port = free_port()
+    container = podman("run", "-d", "--rm", *RUN_FLAGS, "-p", f"127.0.0.1:{port}:8000", image).stdout.strip()
+    try:
+        assert podman("inspect", container, "--format", "{{.Config.User}}").stdout.strip() == "10001:10001"
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                status, body = http(f"http://127.0.0.1:{port}/health/ready")
+                if status == 200:
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                pass
+            assert time.monotonic() < deadline, podman("logs", container, check=False).stderr[-3000:]
+            time.sleep(1)
+        records = json.loads(run(["python", "-c", PROBE.format(module=module)], project, activate=True).stdout)
+        status, body = http(f"http://127.0.0.1:{port}/predict", {"records": records["records"]})
+        assert status == 200, body
+        served = [prediction["probability"] for prediction in body["predictions"]]
+        assert served == pytest.approx(records["expected"], abs=1e-9)
+        status, body = http(f"http://127.0.0.1:{port}/predict", {"records": [{**records["records"][0], "age": 7}]})
+        assert status == 422
+        assert body["detail"][0]["field"] == "records.0.age"
     finally:
-        run(
-            [str(VENV / "bin/python"), "-m", "pip", "uninstall", "--quiet", "--yes", "churn-image"],
-            project,
-            check=False,
-        )
+        podman("stop", "--time", "5", container, check=False)
 
 
 PROBE = """

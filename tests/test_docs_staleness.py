@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from helpers import Bake
+from helpers import new_project, run
 
 pytestmark = pytest.mark.slow  # three pytest runs inside the generated project
 
@@ -16,12 +14,12 @@ STALENESS_TEST = "tests/unit/test_docs.py::test_data_schema_page_matches_the_con
 
 
 def in_project(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(project / "src")}
-    return subprocess.run([sys.executable, *args], cwd=project, env=env, capture_output=True, text=True, check=False)
+    """`python ...` in the project's own environment, activated as its README says."""
+    return run(["python", *args], project, check=False, activate=True)
 
 
-def test_a_contract_change_without_make_docs_fails_the_projects_tests(bake: Bake) -> None:
-    project = bake(project_name="Customer Churn")
+def test_a_contract_change_without_make_docs_fails_the_projects_tests(tmp_path: Path) -> None:
+    project = new_project(tmp_path, project_name="Customer Churn")
     pytest_args = ("-m", "pytest", "-q", "-p", "no:cacheprovider", STALENESS_TEST)
     assert in_project(project, *pytest_args).returncode == 0
 

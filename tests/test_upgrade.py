@@ -13,13 +13,12 @@ import json
 import shutil
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from cookiecutter.main import cookiecutter
 from file_sets import expected_files
-from helpers import TEMPLATE
-from test_generated_project import VENV, assert_gate_met, registered_versions, run
+from helpers import TEMPLATE, assert_gate_met, bake_project, registered_versions, run, setup_project
 
 pytestmark = pytest.mark.slow
 
@@ -80,21 +79,16 @@ def copy_template(destination: Path) -> Path:
 
 
 def generate(template: Path, output: Path, level: str) -> Path:
-    cookiecutter(
-        str(template),
-        no_input=True,
-        output_dir=str(output),
-        extra_context={"maturity_level": level, "model_framework": FRAMEWORK},
-    )
-    return output / "customer-churn"
+    return bake_project(output, template, maturity_level=level, model_framework=FRAMEWORK)
 
 
 def cruft(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return run([str(VENV / "bin/cruft"), *args], project, check=False)
+    # cruft is the user's own tool, installed once anywhere on PATH (here: next to this test run's Python)
+    return run([str(Path(sys.executable).parent / "cruft"), *args], project, check=False)
 
 
 def make(project: Path, target: str) -> subprocess.CompletedProcess[str]:
-    return run(["make", target, f"VENV={VENV}"], project)
+    return run(["make", target], project)
 
 
 def is_generated_output(name: str) -> bool:
@@ -156,11 +150,13 @@ def move_up(project: Path, level: str, template_commit: str) -> None:
     assert state["context"]["cookiecutter"]["maturity_level"] == level
     assert state["commit"] == template_commit
     assert_user_changes_kept(project)
-    files, expected = project_files(project), {*expected_files(level, FRAMEWORK), USER_TEST}
+    # uv.lock: written by the first `make setup`, committed by the user
+    files, expected = project_files(project), {*expected_files(level, FRAMEWORK), USER_TEST, "uv.lock"}
     assert files == expected, f"unexpected {sorted(files - expected)}, missing {sorted(expected - files)}"
     # the upgrade brings files only: no data or model may have become visible to git
     assert not [name for name in git(project, "status", "--porcelain").splitlines() if is_generated_output(name[3:])]
 
+    make(project, "setup")  # the new level's dependencies, as the README says
     make(project, "test")
     make(project, "pipeline")
     metrics = assert_gate_met(project)
@@ -171,7 +167,7 @@ def move_up(project: Path, level: str, template_commit: str) -> None:
     # level 2+: the level-1 raw files are now versioned by DVC, every output is DVC's, git sees pointers only
     for raw in ("customers", "transactions", "support_tickets", "labels"):
         assert (project / f"data/raw/{raw}.csv.dvc").is_file()
-    assert "Data and pipelines are up to date" in run([str(VENV / "bin/dvc"), "status"], project).stdout
+    assert "Data and pipelines are up to date" in run(["dvc", "status"], project, activate=True).stdout
     assert registered_versions(project) >= 1
     with sqlite3.connect(project / "mlflow.db") as db:
         assert db.execute("select count(*) from registered_model_aliases where alias = 'champion'").fetchone() == (1,)
@@ -188,15 +184,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def installed(tmp_path: Path, template: Path) -> Path:
-    project = generate(template, tmp_path, "1")
-    run(
-        [str(VENV / "bin/python"), "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", "."],
-        project,
-    )
-    yield project
-    run(
-        [str(VENV / "bin/python"), "-m", "pip", "uninstall", "--quiet", "--yes", "customer-churn"], project, check=False
-    )
+    return setup_project(generate(template, tmp_path, "1"))
 
 
 def test_a_level_1_project_moves_to_level_2_then_3_keeping_the_users_work(installed: Path, template: Path) -> None:
@@ -215,10 +203,10 @@ def test_a_level_1_project_moves_to_level_2_then_3_keeping_the_users_work(instal
     # the level-1 data now lives in the DVC remote: it comes back after the workspace loses it
     raw = project / "data/raw/customers.csv"
     expected = raw.read_bytes()
-    run([str(VENV / "bin/dvc"), "push"], project)
+    run(["dvc", "push"], project, activate=True)
     raw.unlink()
     shutil.rmtree(project / ".dvc/cache")
-    run([str(VENV / "bin/dvc"), "pull"], project)
+    run(["dvc", "pull"], project, activate=True)
     assert raw.read_bytes() == expected
     assert not (project / "deploy").exists()
     move_up(project, "3", template_commit)

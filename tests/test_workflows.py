@@ -27,22 +27,25 @@ from typing import Any
 import pytest
 import yaml
 from cookiecutter.main import cookiecutter
-from helpers import CA_BUNDLE, TEMPLATE, podman
+from helpers import (
+    CA_BUNDLE,
+    TEMPLATE,
+    bake_project,
+    podman,
+    python_prefix,
+    run,
+    setup_project,
+    user_env,
+)
 
 sys.path.insert(0, str(Path(__file__).parent / "act"))
 from registry import Registry
 
 STANDINS = Path(__file__).parent / "act"
-PYTHON_PREFIX = Path(sys.prefix)
+PROJECT_PYTHON = "3.11"  # the default answer, the version of the act projects
 TOOLS = Path(sys.executable).parent
 PINNED = re.compile(r"^(?P<action>[\w.-]+/[\w.-]+(?:/[\w./-]+)?)@(?P<sha>[0-9a-f]{40})$")
 VERSION_COMMENT = re.compile(r"uses: \S+ # v\d+\.\d+\.\d+$")
-TELEMETRY_OFF = {
-    "DVC_NO_ANALYTICS": "1",
-    "GX_ANALYTICS_ENABLED": "false",
-    "MLFLOW_DISABLE_TELEMETRY": "true",
-    "DO_NOT_TRACK": "1",
-}
 
 VARIANTS = {
     "level1": {"maturity_level": "1"},
@@ -226,13 +229,20 @@ def test_level_2_runs_ci_and_level_3_adds_delivery_training_and_monitoring(proje
         assert job["steps"][1]["uses"] == "$/.github/actions/setup", "every job sets up through the one action"
 
 
-def test_pytorch_projects_install_cpu_wheels_in_ci(projects: dict[str, Path]) -> None:
-    def install_env(variant: str) -> dict[str, str]:
-        action = yaml.safe_load((projects[variant] / ".github/actions/setup/action.yml").read_text())
-        return next(step for step in action["runs"]["steps"] if step.get("name") == "Install the project")["env"]
+def test_ci_installs_the_lock_and_pytorch_projects_take_cpu_wheels(projects: dict[str, Path]) -> None:
+    action = yaml.safe_load((projects["level2-sklearn"] / ".github/actions/setup/action.yml").read_text())
+    install = next(step for step in action["runs"]["steps"] if step.get("name") == "Install the project from uv.lock")
+    assert 'make setup PYTHON="$PYTHON" SYNC_FLAGS=--frozen' in install["run"]
 
-    assert install_env("level2-pytorch")["PIP_EXTRA_INDEX_URL"] == "https://download.pytorch.org/whl/cpu"
-    assert "PIP_EXTRA_INDEX_URL" not in install_env("level2-sklearn")
+    def uv_settings(variant: str) -> dict[str, Any]:
+        return tomllib.loads((projects[variant] / "pyproject.toml").read_text()).get("tool", {}).get("uv", {})
+
+    pytorch = uv_settings("level2-pytorch")
+    assert pytorch["index"] == [
+        {"name": "pytorch-cpu", "url": "https://download.pytorch.org/whl/cpu", "explicit": True}
+    ]
+    assert pytorch["sources"] == {"torch": {"index": "pytorch-cpu"}}
+    assert uv_settings("level2-sklearn") == {}
 
 
 def test_remote_credentials_follow_the_answers(projects: dict[str, Path]) -> None:
@@ -285,13 +295,13 @@ def git(project: Path, *args: str) -> str:
 
 @pytest.mark.slow
 def test_pre_commit_passes_on_a_fresh_project_and_stops_data_and_notebook_outputs(tmp_path: Path) -> None:
-    project = Path(
-        cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(tmp_path), extra_context={"maturity_level": "2"})
-    )
-    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), **TELEMETRY_OFF}
+    project = setup_project(bake_project(tmp_path, maturity_level="2"))
+    git(project, "add", "uv.lock")
+    git(project, "commit", "--quiet", "-m", "Lock the environment")
+    env = {"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
 
     def pre_commit(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(TOOLS / "pre-commit"), *args], cwd=project, env=env, capture_output=True, text=True)
+        return run(["pre-commit", *args], project, check=False, activate=True, env=env)
 
     clean = pre_commit("run", "--all-files")
     assert clean.returncode == 0, clean.stdout + clean.stderr
@@ -326,11 +336,12 @@ class Act:
         self.artifacts = workdir / "artifacts"
         registries = workdir / "registries.conf"
         registries.write_text(f'[[registry]]\nlocation = "localhost:{registry.port}"\ninsecure = true\n')
+        env = user_env()
         self.env = {
-            **os.environ,
-            **TELEMETRY_OFF,
-            "PATH": f"{STANDINS / 'bin'}{os.pathsep}{os.environ['PATH']}",
-            "STANDIN_PYTHON_PREFIX": str(PYTHON_PREFIX),
+            **env,
+            "PATH": f"{STANDINS / 'bin'}{os.pathsep}{env['PATH']}",
+            # a clean interpreter of the project's version: the setup action makes .venv from uv.lock with it
+            "STANDIN_PYTHON_PREFIX": python_prefix(PROJECT_PYTHON),
             "STANDIN_CACHE_DIR": str(workdir / "actions-cache"),
             "STANDIN_ARTIFACT_DIR": str(self.artifacts),
             "STANDIN_GH_LOG": str(self.gh_log),
@@ -338,7 +349,6 @@ class Act:
             "CONTAINERS_REGISTRIES_CONF": str(registries),
             "REGISTRY_AUTH_FILE": str(workdir / "registry-auth.json"),
         }
-        self.env.pop("MLFLOW_TRACKING_URI", None)
 
     def run(
         self, event: str, workflow: str, payload: dict[str, Any], *, job: str | None = None, **variables: str
@@ -357,7 +367,7 @@ class Act:
             "ubuntu-latest=-self-hosted",
             "--no-cache-server",
             "--concurrent-jobs",
-            "1",  # every job installs the project into the same interpreter
+            "1",  # one job at a time on the two cores
             "--action-cache-path",
             str(self.workdir / "act"),
             "--secret",
@@ -403,7 +413,7 @@ def level3(tmp_path_factory: pytest.TempPathFactory, base_image: str) -> Iterato
             "maturity_level": "3",
             "container_registry": f"localhost:{registry.port}/mlops",
         }
-        project = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(root), extra_context=answers))
+        project = bake_project(root, **answers)
         # act does not know the self-repository syntax; after a checkout `./` names the same files
         rewritten = 0
         for path in [*workflow_files(project), *action_files(project)]:
@@ -413,20 +423,18 @@ def level3(tmp_path_factory: pytest.TempPathFactory, base_image: str) -> Iterato
         assert rewritten >= 10
         tracking = f"sqlite:///{root / 'mlflow-server' / 'mlflow.db'}"
         (root / "mlflow-server").mkdir()
-        env = {**os.environ, **TELEMETRY_OFF, "MLFLOW_TRACKING_URI": tracking}
-        env["PATH"] = f"{TOOLS}{os.pathsep}{env['PATH']}"
+        setup_project(project)
+        shared = {"MLFLOW_TRACKING_URI": tracking}
 
-        def run(*command: str) -> str:
-            result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, check=False)
-            assert result.returncode == 0, f"{' '.join(command)}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-            return result.stdout
+        def project_run(*command: str) -> None:
+            """In the project's environment, activated as its README says."""
+            run(list(command), project, activate=True, env=shared)
 
-        run(str(TOOLS / "dvc"), "remote", "modify", "storage", "url", str(root / "dvc-remote"))
-        run(str(TOOLS / "python"), "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", ".")
+        project_run("dvc", "remote", "modify", "storage", "url", str(root / "dvc-remote"))
         try:
-            run("make", "pipeline", f"VENV={PYTHON_PREFIX}")
-            run(
-                str(TOOLS / "python"),
+            project_run("make", "pipeline")
+            project_run(
+                "python",
                 "-m",
                 "churn_act",
                 "generate",
@@ -441,9 +449,9 @@ def level3(tmp_path_factory: pytest.TempPathFactory, base_image: str) -> Iterato
                 "--output",
                 "data/external/batch-1",
             )
-            run(str(TOOLS / "dvc"), "add", "--quiet", "data/external/batch-1")
-            run(str(TOOLS / "dvc"), "push", "--quiet")
-            git(project, "add", "--all")
+            project_run("dvc", "add", "--quiet", "data/external/batch-1")
+            project_run("dvc", "push", "--quiet")
+            git(project, "add", "--all")  # with uv.lock, which CI installs from
             git(project, "commit", "--quiet", "-m", "First pipeline run; a labelled batch arrived")
             git(project, "clone", "--quiet", "--bare", str(project), str(root / "origin.git"))
             git(project, "remote", "add", "origin", str(root / "origin.git"))
@@ -462,7 +470,6 @@ def level3(tmp_path_factory: pytest.TempPathFactory, base_image: str) -> Iterato
                 },
             )
         finally:
-            run(str(TOOLS / "python"), "-m", "pip", "uninstall", "--quiet", "--yes", "churn-act")
             for image in podman("images", "--format", "{{.Repository}}:{{.Tag}}", check=False).stdout.split():
                 if image.startswith(f"localhost:{registry.port}/"):
                     podman("rmi", "--force", image, check=False)
