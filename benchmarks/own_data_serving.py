@@ -4,7 +4,7 @@ The compiled scoring path must cover the generic feature pipeline (imputation, s
 encoding, selection) that an adopted table gets, not only the example's: after `adopt`,
 single-record throughput should stay within 25 % of the example's. One project, set up as a
 user does, served before and after adopting a real public table (ACTG 175, shipped inside the
-`lifelines` package), loaded by wrk at 16 connections in the same run.
+`lifelines` wheel), loaded by wrk at 16 connections in the same run.
 
 Run: python benchmarks/own_data_serving.py [seconds per measurement]
 Writes benchmarks/results/own_data_serving.json and prints the table for docs/benchmarks.md.
@@ -12,7 +12,6 @@ Writes benchmarks/results/own_data_serving.json and prints the table for docs/be
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import platform
@@ -25,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 from common import bake, measure, project_env
+from helpers import packaged_table
 from serving import median_of, start, stop, wrk
 
 RESULTS = Path(__file__).resolve().parent / "results" / "own_data_serving.json"
@@ -33,9 +33,7 @@ PORTS = {"example": 8711, "adopted": 8712}
 
 
 def actg175() -> Path:
-    spec = importlib.util.find_spec("lifelines")
-    assert spec is not None and spec.submodule_search_locations, "pip install lifelines (the template's test group)"
-    return Path(next(iter(spec.submodule_search_locations)), "datasets", "ACTG175.csv")
+    return packaged_table("lifelines", "0.30.3", "lifelines/datasets/ACTG175.csv")
 
 
 def first_record(project: Path, raw: pd.DataFrame) -> dict:
@@ -95,7 +93,10 @@ def main(seconds: int = 10) -> dict:
     print(f"## Serving after `make adopt`, {CONNECTIONS} connections, wrk, median of 3 x {seconds} s\n")
     print("| model | req/s | p50 ms | p99 ms | non-2xx |")
     print("|---|---:|---:|---:|---:|")
-    labels = {"example": "churn example (17 columns, constructed features)", "adopted": "ACTG 175 adopted (23 features)"}
+    labels = {
+        "example": "churn example (17 columns, constructed features)",
+        "adopted": "ACTG 175 adopted (23 features)",
+    }
     for key, label in labels.items():
         r = results[key]
         print(f"| {label} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} |")

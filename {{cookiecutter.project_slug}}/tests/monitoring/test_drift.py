@@ -93,7 +93,11 @@ NUMBER = next((name for name in NUMERIC_FEATURES if not MODEL_INPUT.column(name)
 CATEGORY = CATEGORICAL_FEATURES[0] if CATEGORICAL_FEATURES else None
 BREAKAGES = {
     "empty": ("", lambda frame: frame.iloc[:0], "0 row(s), fewer than monitoring.min_rows"),
-    "missing-column": (FEATURES[0], lambda frame: frame.drop(columns=[FEATURES[0]]), f"missing column(s) {FEATURES[0]}"),
+    "missing-column": (
+        FEATURES[0],
+        lambda frame: frame.drop(columns=[FEATURES[0]]),
+        f"missing column(s) {FEATURES[0]}",
+    ),
     "unknown-category": (
         CATEGORY,
         lambda frame: frame.assign(**{CATEGORY: "platinum"}),
