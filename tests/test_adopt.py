@@ -64,9 +64,10 @@ def request_record(project: Path, raw: pd.Series) -> dict:
     for column in contract["model_input"]["columns"]:
         if column.get("role") in ("id", "feature"):
             value = raw[column.get("source") or column["name"]]
-            record[column["name"]] = None if isinstance(value, float) and math.isnan(value) else value
-            if isinstance(record[column["name"]], float) and column["dtype"] == "int":
-                record[column["name"]] = int(record[column["name"]])
+            value = value.item() if hasattr(value, "item") else value  # numpy scalars are not JSON
+            if isinstance(value, float) and math.isnan(value):
+                value = None
+            record[column["name"]] = int(value) if column["dtype"] == "int" and value is not None else value
     return record
 
 

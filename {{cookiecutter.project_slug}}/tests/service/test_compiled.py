@@ -77,8 +77,9 @@ def test_a_pipeline_the_compiler_does_not_know_falls_back_to_sklearn(
 ) -> None:
     model = load_model(model_dir)
     transform = model.steps[0][1].named_steps["transform"]
-    name, _, columns = transform.transformers[1]
-    transform.transformers_[1] = (
+    index = next(i for i, (name, _, _) in enumerate(transform.transformers_) if name in ("scale", "log"))
+    name, _, columns = transform.transformers_[index]
+    transform.transformers_[index] = (
         name,
         MinMaxScaler().fit(pd.DataFrame(np.zeros((2, len(columns))), columns=columns)),
         columns,
