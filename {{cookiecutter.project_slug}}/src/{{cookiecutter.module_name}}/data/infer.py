@@ -190,22 +190,30 @@ def infer_contract(
         clean = identifier(name, taken)
         source = name if clean != name else None
         if name == target:
-            raw = column if column.dtype == "category" else Column(name, column.dtype, "", allowed=None)
+            text = column.dtype == "category"
             raw_columns.append(
-                Column(name, raw.dtype, f"the target; {chosen!r} is the positive class", role="label",
-                       nullable=column.nullable, allowed=tuple(sorted(map(str, classes))) if raw.dtype == "category" else None,
-                       min=None if raw.dtype == "category" else float(min(classes)),
-                       max=None if raw.dtype == "category" else float(max(classes)))
-            )  # fmt: skip
-            model_columns.append(Column(clean, "int", f"1 if {name} is {chosen!r}, else 0", role="label",
-                                        min=0, max=1, source=source))  # fmt: skip
+                Column(
+                    name,
+                    column.dtype,
+                    f"the target; {chosen!r} is the positive class",
+                    role="label",
+                    nullable=column.nullable,
+                    allowed=tuple(sorted(map(str, classes))) if text else None,
+                    min=None if text else float(min(classes)),
+                    max=None if text else float(max(classes)),
+                )
+            )
+            model_columns.append(
+                Column(clean, "int", f"1 if {name} is {chosen!r}, else 0", role="label", min=0, max=1, source=source)
+            )
             continue
         if name == id_column:
             kind: Any = "int" if column.dtype == "int" else "category"
             entry = Column(name, kind, "identifies a row", role="id", unique=True)
             raw_columns.append(entry)
-            model_columns.append(Column(clean, kind, "identifies a row; never a feature", role="id",
-                                        unique=True, source=source))  # fmt: skip
+            model_columns.append(
+                Column(clean, kind, "identifies a row; never a feature", role="id", unique=True, source=source)
+            )
             continue
         role: Any = "sensitive" if name in sensitive else "feature"
         if unusable and role == "feature":
@@ -213,25 +221,47 @@ def infer_contract(
             raw_columns.append(column)
             continue
         raw_columns.append(column)
-        model = Column(clean, column.dtype, column.description, role=role, nullable=column.nullable,
-                       min=column.min, max=column.max, allowed=column.allowed, source=source)  # fmt: skip
+        model = Column(
+            clean,
+            column.dtype,
+            column.description,
+            role=role,
+            nullable=column.nullable,
+            min=column.min,
+            max=column.max,
+            allowed=column.allowed,
+            source=source,
+        )
         if role == "sensitive" and model.dtype != "category":
             distinct = frame[name].dropna().unique()
             if len(distinct) > MAX_CATEGORIES:
                 raise InferenceRefused(f"sensitive column {name!r} has {len(distinct)} values: fairness needs groups")
-            model = Column(clean, "category", f"{len(distinct)} groups", role="sensitive", nullable=column.nullable,
-                           allowed=tuple(sorted(str(value) for value in distinct)), source=source)  # fmt: skip
-            raw_columns[-1] = Column(name, "category", model.description, nullable=column.nullable,
-                                     allowed=model.allowed)  # fmt: skip
+            model = Column(
+                clean,
+                "category",
+                f"{len(distinct)} groups",
+                role="sensitive",
+                nullable=column.nullable,
+                allowed=tuple(sorted(str(value) for value in distinct)),
+                source=source,
+            )
+            raw_columns[-1] = Column(
+                name, "category", model.description, nullable=column.nullable, allowed=model.allowed
+            )
         model_columns.append(model)
         if source:
             notes.append(f"column {name!r} is called {clean!r} in the model input and the API")
     if not any(column.role == "feature" for column in model_columns):
         raise InferenceRefused("no usable feature column is left after the target, id, sensitive and dropped columns")
     stem = identifier(Path(files[0]).stem, set())
-    source_table = Table(stem, f"The adopted table ({len(frame):,} rows when adopted).", tuple(raw_columns),
-                         files=tuple(files))  # fmt: skip
-    model_input = Table("model_input", f"One row per {stem} row with a target: the features, the target as 0/1.",
-                        tuple(model_columns), min_rows=1)  # fmt: skip
+    source_table = Table(
+        stem, f"The adopted table ({len(frame):,} rows when adopted).", tuple(raw_columns), files=tuple(files)
+    )
+    model_input = Table(
+        "model_input",
+        f"One row per {stem} row with a target: the features, the target as 0/1.",
+        tuple(model_columns),
+        min_rows=1,
+    )
     label = next(column.name for column in model_columns if column.role == "label")
     return Inferred(Contract((source_table,), model_input, label, chosen, None), notes)
