@@ -1,1 +1,1 @@
-"""Training, evaluation and safe persistence of the churn classifier."""
+"""Training, evaluation and safe persistence of the classifier."""

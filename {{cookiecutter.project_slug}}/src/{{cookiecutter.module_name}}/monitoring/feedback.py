@@ -38,7 +38,7 @@ def logged_feedback(log_file: Path) -> pd.DataFrame:
 
 
 def expected_calibration_error(actual: np.ndarray, probability: np.ndarray, bins: int = CALIBRATION_BINS) -> float:
-    """Mean gap between predicted probability and observed churn rate, weighted by bin size."""
+    """Mean gap between predicted probability and observed positive rate, weighted by bin size."""
     which = np.minimum((probability * bins).astype(int), bins - 1)
     predicted = np.bincount(which, weights=probability, minlength=bins)
     observed = np.bincount(which, weights=actual, minlength=bins)
@@ -54,7 +54,7 @@ def window_metrics(frame: pd.DataFrame) -> dict[str, Any]:
         "f1": float(f1_score(actual, predicted, zero_division=0)),
         "brier": float(brier_score_loss(actual, probability)),
         "calibration_error": expected_calibration_error(actual, probability),
-        "churn_rate": float(actual.mean()),
+        "positive_rate": float(actual.mean()),
     }
 
 

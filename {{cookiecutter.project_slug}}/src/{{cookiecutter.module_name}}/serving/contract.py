@@ -1,6 +1,6 @@
 """Request and response models, derived from the data contract in schema.py.
 
-Each model-input feature (and the customer id) becomes a typed, bounded field, so the
+Each model-input feature (and the id) becomes a typed, bounded field, so the
 service refuses exactly what validation would refuse, with the field named in the error.
 """
 
@@ -42,7 +42,7 @@ Record = create_model(
 
 
 class PredictRequest(BaseModel):
-    """A batch of customers to score."""
+    """A batch of records to score."""
 
     model_config = ConfigDict(extra="forbid")
     records: list[Record] = Field(min_length=1)  # type: ignore[valid-type]

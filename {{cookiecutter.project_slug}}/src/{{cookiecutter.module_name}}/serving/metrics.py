@@ -21,7 +21,7 @@ class ServiceMetrics:
         )
         self.probability = Histogram(
             "prediction_probability",
-            "Predicted churn probability",
+            "Predicted probability of the positive class",
             ("model_version",),
             buckets=PROBABILITY_BUCKETS,
             registry=self.registry,
