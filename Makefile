@@ -49,6 +49,7 @@ bench: ## run the benchmarks and print their tables
 	$(BIN)/python benchmarks/setup.py
 	$(BIN)/python benchmarks/pipeline.py
 	$(BIN)/python benchmarks/drift.py
+	$(BIN)/python benchmarks/own_data_serving.py
 
 clean: ## remove build output and caches
 	rm -rf build site .pytest_cache .ruff_cache

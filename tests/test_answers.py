@@ -10,11 +10,9 @@ import ast
 import email.parser
 import html
 import json
-import os
 import subprocess
 import sys
 import tomllib
-import venv
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,8 @@ from helpers import (
     jinja_literal,
     parse_generated,
     project_files,
+    setup_project,
+    user_env,
 )
 
 FREE_TEXT = ("project_name", "description", "author_name", "author_email")
@@ -318,24 +318,11 @@ SLOW_PROJECTS = [1, 2, 6]
 @pytest.mark.slow
 @pytest.mark.parametrize("index", SLOW_PROJECTS, ids=lambda i: f"project{i}")
 def test_hostile_project_installs_and_serves_its_openapi_page(tmp_path: Path, index: int) -> None:
-    """In a throwaway venv (never this one): pip install -e ., import the app, GET /openapi.json."""
+    """Set up by its own `make setup` (never into this environment), then the app's /openapi.json."""
     project, answers = bake_hostile(tmp_path / "out", index)
-    env_dir = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=True).create(env_dir)
-    python = str(env_dir / "bin" / "python")
-    env = {key: value for key, value in os.environ.items() if key not in {"VIRTUAL_ENV", "PYTHONPATH"}}
-    # the local CPU build of torch (PIP_FIND_LINKS is passed on), never a newer CUDA build from the index
-    constraints = tmp_path / "constraints.txt"
-    constraints.write_text("torch==2.13.0\n")
-    install = subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", "-c", str(constraints), "-e", ".", "httpx"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert install.returncode == 0, install.stderr[-3000:]
+    setup_project(project)
+    python = str(project / ".venv/bin/python")
+    env = user_env(project)
     module = json.loads((project / ".cruft.json").read_text(encoding="utf-8"))["context"]["cookiecutter"]["module_name"]
     fetch = (
         "import json, sys\n"
