@@ -23,8 +23,8 @@ def test_a_contract_change_without_make_docs_fails_the_projects_tests(tmp_path: 
     pytest_args = ("-m", "pytest", "-q", "-p", "no:cacheprovider", STALENESS_TEST)
     assert in_project(project, *pytest_args).returncode == 0
 
-    schema = project / "src/customer_churn/schema.py"
-    schema.write_text(schema.read_text().replace('"CRM identifier"', '"CRM customer number"', 1))
+    contract = project / "src/customer_churn/contract.yaml"
+    contract.write_text(contract.read_text().replace("description: CRM identifier}", "description: CRM customer number}", 1))
     stale = in_project(project, *pytest_args)
     assert stale.returncode == 1
     assert "docs/data_schema.md is stale: run `make docs`" in stale.stdout
