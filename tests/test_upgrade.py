@@ -28,7 +28,8 @@ COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", "build", "site", "__pycach
 
 # the user's changes, made at level 1: a constructed feature the pipeline selects, its test,
 # a tuned parameter in a file the levels also change, and a rewritten paragraph of the docs
-USER_FEATURE = '    ("recency_per_tenure_month", "days_since_last_txn", "tenure_months"),\n'
+USER_FEATURE = "      - [recency_per_tenure_month, days_since_last_txn, tenure_months]\n"
+FEATURE_ANCHOR = "      - [fee_to_spend, monthly_fee, txn_mean]\n"
 USER_TEST = "tests/unit/test_recency_feature.py"
 USER_TEST_TEXT = '''"""The recency-per-tenure ratio: long silences weigh more for young contracts."""
 
@@ -37,11 +38,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from customer_churn.features.construct import RATIOS, RatioFeatures
+from customer_churn.config import load_params
+from customer_churn.features.construct import RatioFeatures
 
 
 def test_recency_per_tenure_month_is_constructed() -> None:
-    ratio = next(ratio for ratio in RATIOS if ratio[0] == "recency_per_tenure_month")
+    ratios = load_params()["features"]["construct"]["ratios"]
+    ratio = next(ratio for ratio in ratios if ratio[0] == "recency_per_tenure_month")
     frame = pd.DataFrame({"days_since_last_txn": [30, 365], "tenure_months": [2, 0]})
     out = RatioFeatures(ratios=[ratio]).fit_transform(frame)
     assert out["recency_per_tenure_month"].tolist() == pytest.approx([10.0, 365.0])
@@ -115,14 +118,11 @@ def conflicts(project: Path) -> list[str]:
 
 
 def make_user_changes(project: Path) -> None:
-    construct = project / "src/customer_churn/features/construct.py"
-    anchor = '    ("fee_to_spend", "monthly_fee", "txn_mean"),\n'
-    text = construct.read_text()
-    assert anchor in text
-    construct.write_text(text.replace(anchor, anchor + USER_FEATURE))
     (project / USER_TEST).write_text(USER_TEST_TEXT)
     params = project / "params.yaml"
-    params.write_text(params.read_text().replace("  k: 18 ", "  k: 19 "))
+    text = params.read_text()
+    assert FEATURE_ANCHOR in text
+    params.write_text(text.replace(FEATURE_ANCHOR, FEATURE_ANCHOR + USER_FEATURE).replace("  k: 18 ", "  k: 19 "))
     labeling = project / "docs/labeling.md"
     text = labeling.read_text()
     start = text.index(LABELING_PARAGRAPH)
@@ -131,7 +131,7 @@ def make_user_changes(project: Path) -> None:
 
 
 def assert_user_changes_kept(project: Path) -> None:
-    assert USER_FEATURE in (project / "src/customer_churn/features/construct.py").read_text()
+    assert USER_FEATURE in (project / "params.yaml").read_text()
     assert (project / USER_TEST).read_text() == USER_TEST_TEXT
     assert "  k: 19 " in (project / "params.yaml").read_text()
     labeling = (project / "docs/labeling.md").read_text()
