@@ -24,7 +24,9 @@ def test_a_contract_change_without_make_docs_fails_the_projects_tests(tmp_path: 
     assert in_project(project, *pytest_args).returncode == 0
 
     contract = project / "src/customer_churn/contract.yaml"
-    contract.write_text(contract.read_text().replace("description: CRM identifier}", "description: CRM customer number}", 1))
+    contract.write_text(
+        contract.read_text().replace("description: CRM identifier}", "description: CRM customer number}", 1)
+    )
     stale = in_project(project, *pytest_args)
     assert stale.returncode == 1
     assert "docs/data_schema.md is stale: run `make docs`" in stale.stdout
