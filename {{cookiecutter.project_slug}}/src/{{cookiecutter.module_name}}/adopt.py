@@ -19,6 +19,7 @@ from typing import Any
 
 from . import config
 from .data.infer import InferenceRefused, Inferred, identifier, infer_contract, read_tables
+from .data.sample import uses_example
 from .docs import render_adopted_pages
 from .schema import CONTRACT, Contract, dump_contract
 
@@ -137,7 +138,7 @@ def column_stats(frame: Any, contract: Contract) -> dict[str, Any]:
 
 def remove_example() -> list[Path]:
     """Delete the churn example's code and tests; the contract must no longer use it."""
-    if CONTRACT.aggregate and CONTRACT.aggregate.split(".")[0] == "example":
+    if uses_example():
         raise AdoptionRefused(
             "contract.yaml still uses the example's aggregation: run `make adopt` with your data "
             "(or write your own contract) before removing the example"
@@ -194,7 +195,7 @@ def adopt(
     pages = render_adopted_pages(contract, labelled, [str(path) for path in data])
 
     old_files = {config.RAW_DIR / name for table in CONTRACT.sources for name in table.files}
-    sample = bool(CONTRACT.aggregate) and CONTRACT.aggregate.split(".")[0] == "example"
+    sample = uses_example()
     new_files = [config.RAW_DIR / name for name in names]
     config.RAW_DIR.mkdir(parents=True, exist_ok=True)
     for source, destination in zip(data, new_files, strict=True):

@@ -8,13 +8,13 @@ names the file, the expectation and the offending values, instead of crashing he
 
 from __future__ import annotations
 
-import importlib
 import logging
 from pathlib import Path
 
 import pandas as pd
 
 from ..schema import CONTRACT, RAW_SOURCES, Contract, Table
+from .sample import aggregate_module
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +70,8 @@ def build_model_input(
     sources: dict[str, pd.DataFrame], snapshot_date: str, contract: Contract = CONTRACT
 ) -> pd.DataFrame:
     """The model-input table: aggregated or passed through, target as 0/1, unlabelled rows dropped."""
-    if contract.aggregate:
-        module = importlib.import_module(f"{__package__.rpartition('.')[0]}.{contract.aggregate}")
-        table = module.build_model_input(sources, snapshot_date)
-    else:
-        table = pass_through(sources, contract)
+    module = aggregate_module(contract)
+    table = pass_through(sources, contract) if module is None else module.build_model_input(sources, snapshot_date)
     if contract.target in table.columns:
         target = table[contract.target]
         unlabelled = target.isna()

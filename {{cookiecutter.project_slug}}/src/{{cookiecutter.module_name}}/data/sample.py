@@ -11,17 +11,23 @@ import importlib
 from types import ModuleType
 from typing import Any
 
-from ..schema import CONTRACT
+from ..schema import CONTRACT, Contract
 
 
 class NoSample(RuntimeError):
     """The data contract describes a table that has no generator."""
 
 
-def aggregate_module() -> ModuleType | None:
-    if not CONTRACT.aggregate:
+def aggregate_module(contract: Contract = CONTRACT) -> ModuleType | None:
+    """The module of this package that the contract names as `aggregate`, if any."""
+    if not contract.aggregate:
         return None
-    return importlib.import_module(f"{__package__.rpartition('.')[0]}.{CONTRACT.aggregate}")
+    return importlib.import_module(f"{__package__.rpartition('.')[0]}.{contract.aggregate}")
+
+
+def uses_example(contract: Contract = CONTRACT) -> bool:
+    """Whether the contract still reads through the churn example's package."""
+    return bool(contract.aggregate) and contract.aggregate.split(".")[0] == "example"
 
 
 def sample_generator() -> tuple[Any, Any, Any]:
