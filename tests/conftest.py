@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import BASE_IMAGE, Bake, podman
+from helpers import BASE_IMAGE, Bake, new_project, podman, run
 
 BASE_CONTAINERFILE = """FROM localhost/mlops-template-debian:bookworm
 RUN apt-get update && apt-get install -y --no-install-recommends python3 python3-venv ca-certificates \\
@@ -48,3 +48,15 @@ def base_image(tmp_path_factory: pytest.TempPathFactory) -> str:
     (context / "Containerfile").write_text(BASE_CONTAINERFILE)
     podman("build", "--runtime", "runc", "-t", BASE_IMAGE, str(context))
     return BASE_IMAGE
+
+
+@pytest.fixture(scope="session")
+def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A level-2 project ("churn service") with a registered champion, trained on a small sample.
+
+    Shared by every test that runs the service (helpers.RunningService); they must not change it.
+    """
+    project = new_project(tmp_path_factory.mktemp("service"), project_name="churn service", maturity_level="2")
+    run(["python", "-m", "churn_service", "generate", "--size", "0.25"], project, activate=True)
+    run(["python", "-m", "churn_service", "pipeline"], project, activate=True)
+    return project

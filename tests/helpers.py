@@ -9,10 +9,12 @@ import math
 import os
 import re
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import time
 import tomllib
 import zipfile
 from collections.abc import Callable
@@ -253,6 +255,59 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+SERVICE_MODULE = "churn_service"  # the module of the project the running-service tests bake ("churn service")
+
+
+class RunningService:
+    """A generated project's service as its own process (`python -m <module> serve`), as `make serve` runs it."""
+
+    def __init__(self, project: Path, log: Path | None = None, module: str = SERVICE_MODULE, **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        extra = {**({"PREDICTION_LOG": str(log)} if log is not None else {}), **env}
+        self.process = subprocess.Popen(
+            ["python", "-m", module, "serve", "--port", str(self.port)],
+            cwd=project, env=user_env(project, **extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 60) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                if httpx.get(f"{self.url}/health/ready").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        self.process.kill()
+        raise AssertionError(f"service did not become ready:\n{self.process.stdout.read()[-3000:]}")
+
+    def stop(self, timeout: float = 60) -> str:
+        """SIGTERM, as Kubernetes stops a pod; the process's output."""
+        self.process.send_signal(signal.SIGTERM)
+        output, _ = self.process.communicate(timeout=timeout)
+        return output
+
+    def __enter__(self) -> RunningService:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.process.poll() is None:
+            self.stop()
+
+
+def holdout_records(project: Path, count: int) -> list[dict]:
+    """Request records from the project's holdout: its features and id, without target and sensitive columns."""
+    import pandas as pd
+
+    contract = yaml.safe_load(next(project.glob("src/*/contract.yaml")).read_text())
+    names = [c["name"] for c in contract["model_input"]["columns"] if c.get("role") in ("id", "feature")]
+    return pd.read_parquet(project / "data/processed/holdout.parquet")[names].head(count).to_dict("records")
 
 
 def packaged_table(distribution: str, version: str, member: str) -> Path:
