@@ -97,6 +97,7 @@ AUTOMATED_DEVELOPMENT = {
     "src/customer_churn/serving/prediction_log.py",
     "src/customer_churn/serving/strategies.py",
     "tests/integration/test_registry.py",
+    "tests/service/test_prediction_log.py",
     "tests/service/test_strategies.py",
 }
 

@@ -39,29 +39,23 @@ def test_sigterm_under_load_fails_no_answered_request_and_loses_no_log_entry(
     log = tmp_path / "log.db"
     service = RunningService(trained_project, log)
     batch = {"records": holdout_records(trained_project, 200)}
-    answered: dict[str, int] = {}
-    failed: list[str] = []
+    answered: dict[str, int] = {}  # the request id the service answered with: its status
     lock, stop = threading.Lock(), threading.Event()
 
-    def client(worker: int) -> None:
+    def client() -> None:
         with httpx.Client(base_url=service.url, timeout=30) as http:
-            for sequence in range(100_000):
-                if stop.is_set():
-                    return
-                request_id = f"w{worker}-{sequence}"
+            while not stop.is_set():
                 try:
-                    response = http.post("/predict", json=batch, headers={"X-Request-ID": request_id})
+                    response = http.post("/predict", json=batch)
                 except httpx.TransportError:
-                    with lock:
-                        failed.append(request_id)
                     if stop.is_set() or service.process.poll() is not None:
                         return
                     time.sleep(0.01)
                     continue
                 with lock:
-                    answered[request_id] = response.status_code
+                    answered[response.headers["x-request-id"]] = response.status_code
 
-    workers = [threading.Thread(target=client, args=(i,)) for i in range(8)]
+    workers = [threading.Thread(target=client) for _ in range(8)]
     for worker in workers:
         worker.start()
     time.sleep(3)
@@ -76,5 +70,5 @@ def test_sigterm_under_load_fails_no_answered_request_and_loses_no_log_entry(
     with sqlite3.connect(log) as db:
         logged = {row[0] for row in db.execute("select distinct request_id from predictions")}
     assert set(answered) <= logged, f"{len(set(answered) - logged)} answered requests missing from the log"
-    # a request the client saw fail was never answered: it must not have been half-processed
-    assert not (set(failed) & logged), "a request was processed but its answer was lost"
+    # the service issues every request id: a logged id nobody received was processed but its answer was lost
+    assert logged <= set(answered), f"{len(logged - set(answered))} requests processed but never answered"

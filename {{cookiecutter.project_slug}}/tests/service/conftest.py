@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from {{ cookiecutter.module_name }}.schema import FEATURES, ID
 from {{ cookiecutter.module_name }}.serving.app import create_app
+from {{ cookiecutter.module_name }}.serving.model_store import export_model
 from {{ cookiecutter.module_name }}.serving.settings import Settings
 
 ClientFactory = Callable[..., TestClient]
@@ -22,6 +24,17 @@ def records(model_input: pd.DataFrame) -> list[dict[str, Any]]:
     """Contract-valid request records (id + features) taken from the sample."""
     frame = model_input[[*([ID] if ID else []), *FEATURES]].head(200).astype(object)
     return frame.where(frame.notna(), None).to_dict("records")
+
+
+@pytest.fixture(scope="session")
+def candidate_dir(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same model exported under another version, so answers show who replied."""
+    folder = tmp_path_factory.mktemp("candidate") / "model"
+    export_model(str(model_dir), folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["version"] = "candidate-2"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return folder
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from {{ cookiecutter.module_name }}.models.persistence import load_model
 from {{ cookiecutter.module_name }}.schema import FEATURES, MODEL_INPUT, SENSITIVE, Column
+from {{ cookiecutter.module_name }}.serving.contract import RECORD_COLUMNS
 
 from .conftest import ClientFactory
 
@@ -29,6 +30,7 @@ def test_prediction_has_label_probability_version_and_request_id(
     assert prediction["label"] in (0, 1)
     assert 0.0 <= prediction["probability"] <= 1.0
     assert body["model_version"].startswith("local-")
+    assert prediction["model_version"] == body["model_version"]
     assert response.headers["x-request-id"] == body["request_id"]
 
 
@@ -42,9 +44,15 @@ def test_service_applies_exactly_what_training_applied(
     assert [p["label"] for p in body["predictions"]] == (expected >= 0.5).astype(int).tolist()
 
 
-def test_a_given_request_id_is_kept(client: TestClient, records: list[dict[str, Any]]) -> None:
-    response = client.post("/predict", json={"records": records[:1]}, headers={"X-Request-ID": "abc-123"})
-    assert response.json()["request_id"] == "abc-123"
+def test_request_ids_are_the_services_own_never_the_clients(client: TestClient, records: list[dict[str, Any]]) -> None:
+    answers = [
+        client.post("/predict", json={"records": records[:1]}, headers={"X-Request-ID": header})
+        for header in ("abc-123", "abc-123", "<script>" * 20)
+    ]
+    ids = [answer.json()["request_id"] for answer in answers]
+    assert len(set(ids)) == 3  # a reused client id never names two predictions
+    assert all(answer.headers["x-request-id"] == id_ for answer, id_ in zip(answers, ids, strict=True))
+    assert not any("abc-123" in answer.text or "script" in answer.text for answer in answers)
 
 
 def test_invalid_field_gets_422_naming_the_field_without_echoing_the_input(
@@ -59,6 +67,19 @@ def test_invalid_field_gets_422_naming_the_field_without_echoing_the_input(
     assert f"less than or equal to {bounded.max:g}" in fields[f"records.1.{bounded.name}"]
     assert "SECRET-CATEGORY-VALUE" not in response.text
     assert "Traceback" not in response.text
+
+
+def test_integers_beyond_64_bits_get_422_so_every_accepted_value_can_be_logged(
+    client: TestClient, records: list[dict[str, Any]]
+) -> None:
+    column = next((c for c in RECORD_COLUMNS if c.dtype == "int" and c.max is None), None)
+    if column is None:
+        pytest.skip("every integer of the data contract has a maximum")
+    refused = client.post("/predict", json={"records": [{**records[0], column.name: 2**63}]})
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["field"] == f"records.0.{column.name}"
+    accepted = client.post("/predict", json={"records": [{**records[0], column.name: 2**63 - 1}]})
+    assert accepted.status_code == 200, accepted.text
 
 
 def test_nullable_features_accept_null_and_required_ones_refuse_it(
@@ -142,9 +163,9 @@ def test_model_failure_gets_a_generic_500_with_the_request_id(
         raise RuntimeError("secret internal detail")
 
     monkeypatch.setattr(service.batchers["primary"], "_score", explode)
-    response = client.post("/predict", json={"records": records[:1]}, headers={"X-Request-ID": "req-500"})
+    response = client.post("/predict", json={"records": records[:1]})
     assert response.status_code == 500
-    assert response.json()["request_id"] == "req-500"
+    assert response.json()["request_id"] == response.headers["x-request-id"]
     assert "secret internal detail" not in response.text
     assert "Traceback" not in response.text
 

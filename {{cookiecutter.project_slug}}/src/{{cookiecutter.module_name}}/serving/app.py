@@ -23,6 +23,7 @@ from .contract import (
     ErrorMessage,
 {%- if cookiecutter.__mlflow %}
     FeedbackRequest,
+    FeedbackResponse,
 {%- endif %}
     PredictRequest,
     PredictResponse,
@@ -31,6 +32,9 @@ from .contract import (
 )
 from .guard import FastHandler, Guard
 from .oip import router as oip_router
+{%- if cookiecutter.__mlflow %}
+from .prediction_log import Feedback, LogUnavailable
+{%- endif %}
 from .service import NotReady, Service
 from .settings import Settings
 
@@ -127,8 +131,10 @@ def predict_handler(service: Service, settings: Settings) -> FastHandler:
             log.exception("request %s failed", request_id)
             return 500, {"detail": INTERNAL_ERROR, "request_id": request_id}, None
         predictions = [
-            {"label": label, "probability": probability}
-            for label, probability in zip(scored.labels.tolist(), scored.probabilities.tolist(), strict=True)
+            {"label": label, "probability": probability, "model_version": version}
+            for label, probability, (version, _) in zip(
+                scored.labels.tolist(), scored.probabilities.tolist(), scored.models, strict=True
+            )
         ]
         payload = {"predictions": predictions, "model_version": scored.model_version, "request_id": request_id}
         return 200, payload, scored.model_version
@@ -176,11 +182,36 @@ def create_app(settings: Settings | None = None) -> Guard:
 
 {%- if cookiecutter.__mlflow %}
 
-    @app.post("/feedback", status_code=202, responses=error_responses(400, 413, 415, 422, 503))
-    async def feedback(body: FeedbackRequest) -> dict[str, Any]:
-        """Ground truth for an earlier request, stored for the feedback loop."""
-        service.record_feedback(body.request_id, list(body.labels))
-        return {"request_id": body.request_id, "accepted": len(body.labels)}
+    @app.post(
+        "/feedback",
+        status_code=202,
+        response_model=FeedbackResponse,
+        responses={
+            200: {"model": FeedbackResponse, "description": "The same labels were already recorded: nothing stored"},
+            **error_responses(404, 409, 413, 415, 422, 503),
+        },
+    )
+    async def feedback(body: FeedbackRequest, request: Request) -> Any:
+        """Ground truth for an earlier prediction, stored once for the feedback loop.
+
+        One 0/1 label per record of the prediction, for a request id this service answered with.
+        """
+        try:
+            outcome, records = await service.record_feedback(body.request_id, list(body.labels))
+        except LogUnavailable as error:
+            return error_response(503, str(error), request)
+        if outcome is Feedback.UNKNOWN:
+            return error_response(404, "no answered prediction has this request_id", request)
+        if outcome is Feedback.MISCOUNTED:
+            reason = f"{len(body.labels)} label(s) for a prediction of {records} record(s): send one per record"
+            return error_response(422, [{"field": "labels", "reason": reason, "type": "label_count"}], request)
+        if outcome is Feedback.CONFLICT:
+            return error_response(409, "other labels are already recorded for this request_id", request)
+        if outcome is Feedback.DROPPED:
+            return error_response(503, "the prediction log is not keeping up; retry later", request)
+        duplicate = outcome is Feedback.DUPLICATE
+        answer = {"request_id": body.request_id, "accepted": 0 if duplicate else records, "already_recorded": duplicate}
+        return JSONResponse(answer, status_code=200 if duplicate else 202)
 {%- endif %}
 
     @app.get("/health/live")

@@ -8,12 +8,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, Strict, create_model
 
 from ..schema import ID, MODEL_INPUT, Column
 
 PYTHON_TYPES: dict[str, Any] = {"int": int, "float": float, "category": str, "datetime": str}
 MAX_TEXT = 256  # longest free-text value (e.g. a string id) a record may carry
+INT64 = (-(2**63), 2**63 - 1)  # what the prediction log (SQLite INTEGER) and the model's arrays hold
+REQUEST_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+MAX_LABELS = 10_000
+
+
+def _bounds(column: Column) -> tuple[Any, Any]:
+    """The column's range; integers are also held to 64 bits, so every accepted value can be stored."""
+    if column.dtype != "int":
+        return column.min, column.max
+    low = INT64[0] if column.min is None else max(column.min, INT64[0])
+    high = INT64[1] if column.max is None else min(column.max, INT64[1])
+    return low, high
 
 
 def _field(column: Column) -> tuple[Any, Any]:
@@ -21,8 +33,9 @@ def _field(column: Column) -> tuple[Any, Any]:
     if column.allowed is not None:
         annotation: Any = Literal[column.allowed]
     else:
+        low, high = _bounds(column)
         bounds = (
-            Field(ge=column.min, le=column.max, allow_inf_nan=False if column.dtype == "float" else None)
+            Field(ge=low, le=high, allow_inf_nan=False if column.dtype == "float" else None)
             if column.numeric
             else Field(min_length=1, max_length=MAX_TEXT)
         )
@@ -51,6 +64,7 @@ class PredictRequest(BaseModel):
 class Prediction(BaseModel):
     label: int
     probability: float
+    model_version: str = Field(description="Version of the model that answered this record")
 
 
 class PredictResponse(BaseModel):
@@ -60,11 +74,17 @@ class PredictResponse(BaseModel):
 
 
 class FeedbackRequest(BaseModel):
-    """Ground truth for an earlier prediction, one label per record, in request order."""
+    """Ground truth for an earlier prediction: one label (the integer 0 or 1) per record, in request order."""
 
     model_config = ConfigDict(extra="forbid")
-    request_id: str = Field(min_length=1, max_length=64)
-    labels: list[Literal[0, 1]] = Field(min_length=1)
+    request_id: str = Field(pattern=REQUEST_ID_PATTERN, description="The request_id the prediction was answered with")
+    labels: list[Annotated[int, Strict(), Field(ge=0, le=1)]] = Field(min_length=1, max_length=MAX_LABELS)
+
+
+class FeedbackResponse(BaseModel):
+    request_id: str
+    accepted: int = Field(description="Labels stored by this call: 0 when the same labels were already recorded")
+    already_recorded: bool
 
 
 class FieldError(BaseModel):

@@ -59,7 +59,9 @@ class Guard:
             return
         started = time.perf_counter()
         headers = dict(scope["headers"])
-        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or self._new_id()
+        # always the service's own id, unique per answer: a client's X-Request-ID is never taken
+        # (a reused one could tie one feedback label to several predictions) nor echoed
+        request_id = self._new_id()
         scope.setdefault("state", {})["request_id"] = request_id
         status = {"code": 500}
 

@@ -6,6 +6,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Proc
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 PROBABILITY_BUCKETS = tuple(round(0.1 * step, 1) for step in range(1, 11))
+LOG_DROP_REASONS = ("queue_full", "unstorable", "shutdown")
 
 
 class ServiceMetrics:
@@ -42,7 +43,24 @@ class ServiceMetrics:
         )
         self.shadow_dropped = Counter("shadow_dropped", "Shadow copies dropped: queue full", registry=self.registry)
         self.shadow_errors = Counter("shadow_errors", "Shadow scoring failures", registry=self.registry)
-        self.log_dropped = Counter("prediction_log_dropped", "Log entries dropped: queue full", registry=self.registry)
+        self.log_dropped = Counter(
+            "prediction_log_dropped",
+            "Log rows lost: queue full, a value the database cannot store, or unwritten at shutdown",
+            ("reason",),
+            registry=self.registry,
+        )
+        for reason in LOG_DROP_REASONS:  # every series exists from the start, so alert sums see zeros
+            self.log_dropped.labels(reason)
+        self.log_write_errors = Counter(
+            "prediction_log_write_errors", "Failed writes to the prediction log (retried)", registry=self.registry
+        )
+        self.log_writable = Gauge(
+            "prediction_log_writable",
+            "1 while log writes succeed, 0 while they fail and are retried",
+            registry=self.registry,
+        )
+        self.log_writable.set(1)
+        self.log_pending = Gauge("prediction_log_pending_rows", "Rows waiting to be written", registry=self.registry)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

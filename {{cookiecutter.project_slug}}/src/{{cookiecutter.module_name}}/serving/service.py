@@ -6,6 +6,7 @@ Protocol endpoints, and tests can drive it directly.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import uuid
@@ -23,7 +24,7 @@ from .contract import ROUTING_KEY
 from .metrics import ServiceMetrics
 from .model_store import ServedModel, load_served_model
 {%- if cookiecutter.__mlflow %}
-from .prediction_log import PredictionLog
+from .prediction_log import SHADOW, Feedback, PredictionLog
 {%- endif %}
 from .settings import Settings
 {%- if cookiecutter.__mlflow %}
@@ -37,13 +38,13 @@ PRIMARY, CANDIDATE = "primary", "candidate"
 
 @dataclass(frozen=True)
 class Scored:
-    """One answered request."""
+    """One answered request: per record, its probability, label and the (version, role) of the model that answered."""
 
     request_id: str
-    model_version: str
-    role: str
+    model_version: str  # the version that answered, or every version that did, primary first
     probabilities: np.ndarray
     labels: np.ndarray
+    models: list[tuple[str, str]]
 
 
 class NotReady(RuntimeError):
@@ -99,7 +100,7 @@ class Service:
             return
 {%- if cookiecutter.__mlflow %}
         if self.settings.prediction_log is not None:
-            self.log = PredictionLog(self.settings.prediction_log, on_drop=self.metrics.log_dropped.inc)
+            self.log = PredictionLog(self.settings.prediction_log, self.metrics)
         if self.settings.strategy == "shadow":
             self.shadow = Shadow(
                 self.models[CANDIDATE],
@@ -116,47 +117,71 @@ class Service:
         gc.freeze()  # the loaded model is long-lived: keep it out of every later collection
 
     async def stop(self) -> None:
-        """Finish what is queued: batches, {% if cookiecutter.__mlflow %}shadow copies and log writes{% else %}then release the scoring threads{% endif %}."""
+        """Finish what is queued within the grace period: {% if cookiecutter.__mlflow %}shadow copies (at most half of it), batches, log writes{% else %}batches, then release the scoring threads{% endif %}."""
 {%- if cookiecutter.__mlflow %}
+        grace, clock = self.settings.shutdown_grace_seconds, asyncio.get_running_loop().time
+        deadline = clock() + grace
         if self.shadow is not None:
-            await self.shadow.stop()
+            await asyncio.to_thread(self.shadow.stop, grace / 2)
 {%- endif %}
         for batcher in self.batchers.values():
             batcher.close()
 {%- if cookiecutter.__mlflow %}
         if self.log is not None:
-            self.log.close()
+            await asyncio.to_thread(self.log.close, max(0.0, deadline - clock()))
 {%- endif %}
 
     def route(self, key: Any) -> str:
-        """Which model answers a request whose first record has this routing key."""
+        """Which model answers a record (or, without a routing key, a request) with this key."""
 {%- if cookiecutter.__mlflow %}
         if self.settings.strategy == "canary" and routes_to_candidate(key, self.settings.canary_weight):
             return CANDIDATE
 {%- endif %}
         return PRIMARY
 
+    def _routes(self, records: list[dict[str, Any]], request_id: str) -> str | list[str]:
+        """The role answering each record, by its own key (sticky per entity); one role when they all agree."""
+        if self.settings.strategy != "canary":
+            return PRIMARY
+        if not ROUTING_KEY:  # without an id, a whole request goes one way
+            return self.route(request_id)
+        roles = [self.route(record.get(ROUTING_KEY)) for record in records]
+        return roles[0] if roles.count(roles[0]) == len(roles) else roles
+
     async def predict(self, records: list[dict[str, Any]], request_id: str | None = None) -> Scored:
-        """Score records with the routed model; log them and feed the shadow off the response path."""
+        """Score each record with the model it routes to; log them and feed the shadow off the response path."""
         if not self.ready:
             raise NotReady(self.load_error or "model not loaded")
-        # sticky per entity when the contract has an id, else per request
-        role = self.route(records[0].get(ROUTING_KEY) if ROUTING_KEY else request_id)
-        model = self.models[role]
-        probabilities = await self.batchers[role].score(records)
+        request_id = request_id or uuid.uuid4().hex
+        routes = self._routes(records, request_id)
+        if isinstance(routes, str):
+            groups = {routes: None}
+            probabilities = await self.batchers[routes].score(records)
+            models = [(self.models[routes].version, routes)] * len(records)
+        else:
+            groups = {role: [i for i, route in enumerate(routes) if route == role] for role in (PRIMARY, CANDIDATE)}
+            parts = await asyncio.gather(
+                *(self.batchers[role].score([records[i] for i in rows]) for role, rows in groups.items())
+            )
+            probabilities = np.empty(len(records))
+            for rows, part in zip(groups.values(), parts, strict=True):
+                probabilities[rows] = part
+            models = [(self.models[role].version, role) for role in routes]
         labels = (probabilities >= self.settings.decision_threshold).astype(int)
-        scored = Scored(request_id or uuid.uuid4().hex, model.version, role, probabilities, labels)
-        self.metrics.predictions.labels(model.version, role).inc(len(records))
-        histogram = self.metrics.probability.labels(model.version)
-        for probability in probabilities:
-            histogram.observe(probability)
+        versions = dict.fromkeys(self.models[role].version for role in groups)
+        scored = Scored(request_id, ",".join(versions), probabilities, labels, models)
+        for role, rows in groups.items():
+            version = self.models[role].version
+            answered = probabilities if rows is None else probabilities[rows]
+            self.metrics.predictions.labels(version, role).inc(len(answered))
+            histogram = self.metrics.probability.labels(version)
+            for probability in answered:
+                histogram.observe(probability)
 {%- if cookiecutter.__mlflow %}
         if self.log is not None:
-            self.log.record_predictions(
-                scored.request_id, model.version, role, records, probabilities.tolist(), labels.tolist()
-            )
+            self.log.record_predictions(request_id, records, probabilities.tolist(), labels.tolist(), models)
         if self.shadow is not None:
-            self.shadow.offer(scored.request_id, records, probabilities)
+            self.shadow.offer(request_id, records, probabilities)
 {%- endif %}
         return scored
 {%- if cookiecutter.__mlflow %}
@@ -167,14 +192,16 @@ class Service:
         threshold = self.settings.decision_threshold
         disagreements = int(((primary >= threshold) != (shadow >= threshold)).sum())
         self.metrics.shadow_disagreements.inc(disagreements)
-        self.metrics.predictions.labels(self.models[CANDIDATE].version, "shadow").inc(len(records))
+        version = self.models[CANDIDATE].version
+        self.metrics.predictions.labels(version, SHADOW).inc(len(records))
         if self.log is not None:
             labels = (shadow >= threshold).astype(int).tolist()
-            version = self.models[CANDIDATE].version
-            self.log.record_predictions(request_id, version, "shadow", records, shadow.tolist(), labels)
+            models = [(version, SHADOW)] * len(records)
+            self.log.record_predictions(request_id, records, shadow.tolist(), labels, models)
 
-    def record_feedback(self, request_id: str, labels: list[int]) -> None:
+    async def record_feedback(self, request_id: str, labels: list[int]) -> tuple[Feedback, int]:
+        """Check the labels against the logged answer and queue them: the outcome and the record count."""
         if self.log is None:
             raise NotReady("no prediction log is configured (PREDICTION_LOG)")
-        self.log.record_feedback(request_id, labels)
+        return await asyncio.to_thread(self.log.submit_feedback, request_id, tuple(labels))
 {%- endif %}

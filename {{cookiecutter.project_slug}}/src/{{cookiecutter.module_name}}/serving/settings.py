@@ -27,6 +27,7 @@ class Settings:
     decision_threshold: float = 0.5
     batch_max_rows: int = 4096
     shadow_queue_size: int = 1000
+    shutdown_grace_seconds: float = 10.0
     prediction_log: Path | None = None
     drift_report: Path | None = None
 
@@ -39,6 +40,8 @@ class Settings:
             raise SettingsError(f"CANARY_WEIGHT must be between 0 and 1, not {self.canary_weight}")
         if self.max_body_bytes <= 0 or self.max_rows <= 0:
             raise SettingsError("MAX_BODY_BYTES and MAX_ROWS must be positive")
+        if not 0 <= self.shutdown_grace_seconds <= 3600:
+            raise SettingsError(f"SHUTDOWN_GRACE_SECONDS must be between 0 and 3600, not {self.shutdown_grace_seconds}")
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -54,6 +57,7 @@ class Settings:
             decision_threshold=float(env.get("DECISION_THRESHOLD", "0.5")),
             batch_max_rows=int(env.get("BATCH_MAX_ROWS", "4096")),
             shadow_queue_size=int(env.get("SHADOW_QUEUE_SIZE", "1000")),
+            shutdown_grace_seconds=float(env.get("SHUTDOWN_GRACE_SECONDS", "10")),
             prediction_log=Path(log) if log else None,
 {%- if cookiecutter.__monitoring %}
             drift_report=Path(env.get("DRIFT_REPORT", "reports/drift.json")),
