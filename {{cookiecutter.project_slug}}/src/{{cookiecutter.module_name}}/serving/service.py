@@ -117,7 +117,7 @@ class Service:
         gc.freeze()  # the loaded model is long-lived: keep it out of every later collection
 
     async def stop(self) -> None:
-        """Finish what is queued within the grace period: {% if cookiecutter.__mlflow %}shadow copies (at most half of it), batches, log writes{% else %}batches, then release the scoring threads{% endif %}."""
+        """{% if cookiecutter.__mlflow %}Within the grace period, finish what is queued: shadow copies (at most half of it), batches, log writes{% else %}Finish the queued batches, then release the scoring threads{% endif %}."""
 {%- if cookiecutter.__mlflow %}
         grace, clock = self.settings.shutdown_grace_seconds, asyncio.get_running_loop().time
         deadline = clock() + grace
