@@ -188,7 +188,7 @@ def create_app(settings: Settings | None = None) -> Guard:
         response_model=FeedbackResponse,
         responses={
             200: {"model": FeedbackResponse, "description": "The same labels were already recorded: nothing stored"},
-            **error_responses(404, 409, 413, 415, 422, 503),
+            **error_responses(400, 404, 409, 413, 415, 422, 503),
         },
     )
     async def feedback(body: FeedbackRequest, request: Request) -> Any:
