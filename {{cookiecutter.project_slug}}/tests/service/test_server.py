@@ -17,7 +17,7 @@ from {{ cookiecutter.module_name }}.serving.app import create_app
 from {{ cookiecutter.module_name }}.serving.server import bounded_http
 from {{ cookiecutter.module_name }}.serving.settings import Settings, SettingsError
 
-TIMEOUT = 0.5  # seconds, for the head and for the body
+HEAD_TIMEOUT, BODY_TIMEOUT = 0.5, 3.0  # seconds
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +27,8 @@ def port(model_dir: Path) -> Iterator[int]:
         model_uri=str(model_dir),
         prediction_log=None,
         max_header_bytes=4096,
-        header_timeout=TIMEOUT,
-        body_timeout=TIMEOUT,
+        header_timeout=HEAD_TIMEOUT,
+        body_timeout=BODY_TIMEOUT,
     )
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -97,7 +97,7 @@ def test_a_head_that_trickles_in_gets_408_after_the_deadline(port: int) -> None:
         reply = answer(connection)
         sender.join()
     assert reply.startswith(b"HTTP/1.1 408 "), reply[:200]
-    assert TIMEOUT <= time.monotonic() - started < TIMEOUT + 2
+    assert HEAD_TIMEOUT <= time.monotonic() - started < HEAD_TIMEOUT + 2
 
 
 def test_a_connection_that_sends_nothing_is_closed_after_the_deadline(port: int) -> None:
@@ -105,7 +105,7 @@ def test_a_connection_that_sends_nothing_is_closed_after_the_deadline(port: int)
         started = time.monotonic()
         reply = answer(connection)
     assert reply.startswith(b"HTTP/1.1 408 "), reply[:200]
-    assert time.monotonic() - started < TIMEOUT + 2
+    assert time.monotonic() - started < HEAD_TIMEOUT + 2
 
 
 def test_a_body_that_trickles_in_gets_408_after_the_deadline(port: int, records: list[dict[str, Any]]) -> None:
@@ -119,7 +119,7 @@ def test_a_body_that_trickles_in_gets_408_after_the_deadline(port: int, records:
         reply = answer(connection)
         sender.join()
     assert reply.startswith(b"HTTP/1.1 408 "), reply[:200]
-    assert TIMEOUT <= time.monotonic() - started < TIMEOUT + 2
+    assert BODY_TIMEOUT <= time.monotonic() - started < BODY_TIMEOUT + 2
 
 
 def test_a_body_larger_than_the_head_limit_in_one_piece_is_served(port: int, records: list[dict[str, Any]]) -> None:
@@ -139,7 +139,24 @@ def test_a_kept_alive_connection_serves_request_after_request(port: int, records
             connection.sendall(request(records[:1]))
             reply = connection.recv(1 << 20)
             assert reply.startswith(b"HTTP/1.1 200 "), reply[:200]
-            time.sleep(TIMEOUT * 0.6)  # together longer than a deadline: each request gets its own
+            time.sleep(HEAD_TIMEOUT * 0.6)  # together longer than a deadline: each request gets its own
+
+
+def test_the_next_head_on_a_kept_alive_connection_has_its_own_deadline(
+    port: int, records: list[dict[str, Any]]
+) -> None:
+    with socket.create_connection(("127.0.0.1", port)) as connection:
+        connection.settimeout(5)
+        head, body = request(records[:1]).split(b"\r\n\r\n", 1)
+        connection.sendall(head + b"\r\n\r\n")
+        time.sleep(HEAD_TIMEOUT + 0.2)  # the body's deadline is the one pending now
+        connection.sendall(body)
+        assert connection.recv(1 << 20).startswith(b"HTTP/1.1 200 ")
+        started = time.monotonic()
+        connection.sendall(b"GET /health/live HTTP/1.1\r\n")  # and nothing more
+        reply = answer(connection)
+    assert reply.startswith(b"HTTP/1.1 408 "), reply[:200]
+    assert time.monotonic() - started < HEAD_TIMEOUT + 1  # the head's deadline, not the body's (later) one
 
 
 def test_limits_must_be_positive() -> None:

@@ -38,11 +38,15 @@ class BoundedHttp(HttpToolsProtocol):
 
     def connection_made(self, transport: Any) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._head_bytes, self._in_head, self._deadline = 0, True, None
-        self._arm(self.header_timeout, "request head")  # a connection that never sends is closed too
+        self._head_bytes, self._in_head = 0, True
+        self._due: float | None = None
+        self._awaited, self._allowed = "", 0.0
+        self._timer: Any = None
+        self._expect("request head", self.header_timeout)  # a connection that never sends is closed too
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        if self._timer is not None:
+            self._timer.cancel()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -56,32 +60,39 @@ class BoundedHttp(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._head_bytes, self._in_head = 0, True
-        if self._deadline is None:
-            self._arm(self.header_timeout, "request head")
+        if self._due is None:
+            self._expect("request head", self.header_timeout)
 
     def on_headers_complete(self) -> None:
         self._in_head = False
-        self._disarm()
         super().on_headers_complete()
-        self._arm(self.body_timeout, "request body")
+        self._expect("request body", self.body_timeout)
 
     def on_message_complete(self) -> None:
-        self._disarm()
+        self._due = None
         super().on_message_complete()
 
-    def _arm(self, seconds: float, part: str) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(seconds, self._expire, seconds, part)
+    def _expect(self, part: str, seconds: float) -> None:
+        """Set the deadline for this part of the request.
 
-    def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+        One timer per connection checks the current deadline when it fires, rather than a timer
+        started and cancelled for every request: moving a deadline costs a clock read.
+        """
+        self._due, self._awaited, self._allowed = self.loop.time() + seconds, part, seconds
+        if self._timer is not None and self._timer.when() > self._due:
+            self._timer.cancel()
+            self._timer = None
+        if self._timer is None:
+            self._timer = self.loop.call_at(self._due, self._check)
 
-    def _expire(self, seconds: float, part: str) -> None:
-        self._deadline = None
-        if not self.transport.is_closing():
-            self._refuse(HTTPStatus.REQUEST_TIMEOUT, f"{part} not received within {seconds:g} s")
+    def _check(self) -> None:
+        self._timer = None
+        if self._due is None or self.transport.is_closing():
+            return
+        if self.loop.time() < self._due:
+            self._timer = self.loop.call_at(self._due, self._check)
+            return
+        self._refuse(HTTPStatus.REQUEST_TIMEOUT, f"{self._awaited} not received within {self._allowed:g} s")
 
     def _refuse(self, status: HTTPStatus, reason: str) -> None:
         """Answer (unless a response has begun) and close; the application sees a disconnect."""
