@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 import logging
 import struct
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from .contract import RECORD_COLUMNS, Record
 from .service import NotReady
@@ -46,6 +46,7 @@ NUMPY_TYPES = {
 OUTPUTS = {"probability": ("FP64", "<f8"), "label": ("INT64", "<i8")}
 HEADER_LENGTH = "inference-header-content-length"
 ID_PATTERN = r"^[A-Za-z0-9._:/@+=-]{1,128}$"
+ROWS = TypeAdapter(Annotated[list[Record], Field(fail_fast=True)])  # stops at the first invalid row
 
 
 class ProtocolError(BaseModel):
@@ -190,14 +191,15 @@ def _columns(request: InferRequest, binary: memoryview, max_rows: int) -> dict[s
 
 
 def _records(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    """Columns in, records out, checked against the same contract as /predict (first bad row named)."""
-    records = []
-    for index, values in enumerate(zip(*columns.values(), strict=True)):
-        try:
-            records.append(Record.model_validate(dict(zip(columns, values, strict=True))).model_dump())
-        except ValidationError as error:
-            raise Refused(400, f"row {index}: {_reasons(error_detail(plain_errors(error)))}") from None
-    return records
+    """Columns in, records out, checked against the same contract as /predict (up to the first bad row)."""
+    rows = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+    try:
+        return ROWS.dump_python(ROWS.validate_python(rows))
+    except ValidationError as error:
+        errors = plain_errors(error)
+        row = errors[0]["loc"][0]
+        fields = [{**entry, "loc": entry["loc"][1:]} for entry in errors]
+        raise Refused(400, f"row {row}: {_reasons(error_detail(fields))}") from None
 
 
 def _binary_outputs(request: InferRequest) -> dict[str, bool]:
