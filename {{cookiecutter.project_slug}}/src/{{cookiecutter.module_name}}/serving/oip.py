@@ -11,7 +11,6 @@ Errors follow the protocol: {"error": reason}, 400 for a request the contract re
 from __future__ import annotations
 
 import json
-import logging
 import struct
 from typing import Annotated, Any
 
@@ -24,7 +23,6 @@ from .contract import RECORD_COLUMNS, Record
 from .service import NotReady
 from .validation import Refused, error_detail, parse_json, plain_errors
 
-log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v2", tags=["open inference protocol"])
 MODEL_NAME = "{{ cookiecutter.module_name }}"
 DATATYPES = {"int": "INT64", "float": "FP64", "category": "BYTES"}
@@ -46,6 +44,7 @@ NUMPY_TYPES = {
 OUTPUTS = {"probability": ("FP64", "<f8"), "label": ("INT64", "<i8")}
 HEADER_LENGTH = "inference-header-content-length"
 ID_PATTERN = r"^[A-Za-z0-9._:/@+=-]{1,128}$"
+INPUT_NAMES = frozenset(column.name for column in RECORD_COLUMNS)
 ROWS = TypeAdapter(Annotated[list[Record], Field(fail_fast=True)])  # stops at the first invalid row
 
 
@@ -120,7 +119,8 @@ def _split(body: bytes, header_length: str | None) -> tuple[InferRequest, memory
     """The JSON header and the binary data after it (empty without the extension)."""
     if header_length is None:
         return _header(parse_json(body)), memoryview(b"")
-    if not header_length.isdigit() or len(header_length) > 10 or int(header_length) > len(body):
+    digits = header_length.isascii() and header_length.isdigit() and len(header_length) <= 10
+    if not digits or int(header_length) > len(body):
         raise Refused(400, f"{HEADER_LENGTH} must be the byte length of the JSON header")
     split = int(header_length)
     return _header(parse_json(body[:split])), memoryview(body)[split:]
@@ -156,8 +156,7 @@ def _binary_values(tensor: InferTensor, chunk: memoryview, count: int) -> list[A
 def _columns(request: InferRequest, binary: memoryview, max_rows: int) -> dict[str, list[Any]]:
     """One list of values per contract column; the row limit is checked before any value is read."""
     names = [tensor.name for tensor in request.inputs]
-    known = {column.name for column in RECORD_COLUMNS}
-    unknown = sum(name not in known for name in names)
+    unknown = sum(name not in INPUT_NAMES for name in names)
     if unknown:
         raise Refused(400, f"{unknown} input tensor(s) not in the data contract (see the model metadata)")
     if len(set(names)) != len(names):
