@@ -34,7 +34,7 @@ from .oip import InferRequest
 from .oip import router as oip_router
 from .service import NotReady, Service
 from .settings import Settings
-from .validation import Refused, error_detail, read_predict_request
+from .validation import Refused, as_text, error_detail, read_predict_request
 
 log = logging.getLogger(__name__)
 INTERNAL_ERROR = "internal error; quote the request id when reporting it"
@@ -42,8 +42,8 @@ INTERNAL_ERROR = "internal error; quote the request id when reporting it"
 
 def error_response(status: int, detail: Any, request: Request) -> JSONResponse:
     """The error in the shape of the API it answers: the Open Inference Protocol's, or this service's."""
-    if isinstance(detail, list) and request.url.path.startswith("/v2/"):
-        detail = "; ".join(f"{entry['field']}: {entry['reason']}" for entry in detail)
+    if request.url.path.startswith("/v2/"):
+        detail = as_text(detail)
     request_id = getattr(request.state, "request_id", "")
     return JSONResponse(refusal_body(request.url.path, detail, request_id), status_code=status)
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from .contract import RECORD_COLUMNS, Record
 from .service import NotReady
-from .validation import Refused, error_detail, parse_json, plain_errors
+from .validation import Refused, as_text, error_detail, parse_json, plain_errors
 
 router = APIRouter(prefix="/v2", tags=["open inference protocol"])
 MODEL_NAME = "{{ cookiecutter.module_name }}"
@@ -92,12 +92,6 @@ def protocol_error(status: int, reason: str) -> JSONResponse:
     return JSONResponse({"error": reason}, status_code=status)
 
 
-def _reasons(detail: str | list[dict[str, Any]]) -> str:
-    if isinstance(detail, str):
-        return detail
-    return "; ".join(f"{entry['field']}: {entry['reason']}" for entry in detail)
-
-
 def _header(data: Any) -> InferRequest:
     """The JSON header, with its lists checked for length before their items are validated."""
     inputs = data.get("inputs") if isinstance(data, dict) else None
@@ -112,7 +106,7 @@ def _header(data: Any) -> InferRequest:
     try:
         return InferRequest.model_validate(data)
     except ValidationError as error:
-        raise Refused(400, _reasons(error_detail(plain_errors(error)))) from None
+        raise Refused(400, as_text(error_detail(plain_errors(error)))) from None
 
 
 def _split(body: bytes, header_length: str | None) -> tuple[InferRequest, memoryview]:
@@ -198,7 +192,7 @@ def _records(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
         errors = plain_errors(error)
         row = errors[0]["loc"][0]
         fields = [{**entry, "loc": entry["loc"][1:]} for entry in errors]
-        raise Refused(400, f"row {row}: {_reasons(error_detail(fields))}") from None
+        raise Refused(400, f"row {row}: {as_text(error_detail(fields))}") from None
 
 
 def _binary_outputs(request: InferRequest) -> dict[str, bool]:
@@ -307,7 +301,7 @@ async def infer(name: str, request: Request) -> Response:
         records = _records(_columns(inference, binary, service.settings.max_rows))
         scored = await service.predict(records, request.state.request_id)
     except Refused as refusal:
-        return protocol_error(400 if refusal.status == 422 else refusal.status, _reasons(refusal.detail))
+        return protocol_error(400 if refusal.status == 422 else refusal.status, as_text(refusal.detail))
     except NotReady as error:
         return protocol_error(503, f"not ready: {error}")
     request.state.model_version = scored.model_version

@@ -69,6 +69,13 @@ def error_detail(errors: Sequence[ErrorDetails]) -> list[dict[str, Any]]:
     return capped([_entry(error) for error in errors[:MAX_ERRORS]], len(errors))
 
 
+def as_text(detail: str | list[dict[str, Any]]) -> str:
+    """A detail as one line, for answers whose error is a string (the Open Inference Protocol's)."""
+    if isinstance(detail, str):
+        return detail
+    return "; ".join(f"{entry['field']}: {entry['reason']}" for entry in detail)
+
+
 def parse_json(body: bytes) -> Any:
     try:
         return from_json(body)
