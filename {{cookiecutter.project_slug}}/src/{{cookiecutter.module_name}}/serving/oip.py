@@ -240,7 +240,11 @@ async def server_ready(request: Request) -> JSONResponse:
 
 @router.get("")
 async def server_metadata() -> dict[str, Any]:
-    return {"name": "{{ cookiecutter.project_slug }}", "version": "0.1.0", "extensions": ["binary_tensor_data"]}
+    return {
+        "name": "{{ cookiecutter.project_slug }}",
+        "version": "0.1.0",
+        "extensions": ["binary_tensor_data"],
+    }
 
 
 def _metadata(service: Any) -> dict[str, Any]:
@@ -273,11 +277,12 @@ async def model_ready(name: str, request: Request) -> JSONResponse | dict[str, A
     return JSONResponse({"name": MODEL_NAME, "ready": ready}, status_code=200 if ready else 503)
 
 
-INFER_BODY = {
-    "required": True,
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InferRequest"}}},
-}
-BINARY_ANSWER = {"schema": {"type": "string", "format": "binary"}}
+INFER_SCHEMA = {"$ref": "#/components/schemas/InferRequest"}
+INFER_MEDIA = {"schema": INFER_SCHEMA}
+INFER_CONTENT = {"application/json": INFER_MEDIA}
+INFER_BODY = {"required": True, "content": INFER_CONTENT}
+BINARY_SCHEMA = {"type": "string", "format": "binary"}
+BINARY_ANSWER = {"schema": BINARY_SCHEMA}
 INFER_ANSWERS: dict[int | str, dict[str, Any]] = {
     **PROTOCOL_ERRORS,
     200: {
