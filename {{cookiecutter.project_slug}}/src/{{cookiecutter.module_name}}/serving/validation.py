@@ -104,7 +104,9 @@ def read_predict_request(body: bytes, max_rows: int) -> list[dict[str, Any]]:
     data = parse_json(body)
     if isinstance(data, dict) and len(data) > len(PredictRequest.model_fields):
         extra = len(data.keys() - PredictRequest.model_fields.keys())
-        raise Refused(422, [error_entry("body", f"{extra} fields the request schema does not have", "extra_forbidden")])
+        raise Refused(
+            422, [error_entry("body", f"{extra} field(s) the request schema does not have", "extra_forbidden")]
+        )
     records = data.get("records") if isinstance(data, dict) else None
     if isinstance(records, list):
         if len(records) > max_rows:
