@@ -104,16 +104,13 @@ def cmd_docs(args: argparse.Namespace, params: dict[str, Any]) -> None:
 
 
 def cmd_serve(args: argparse.Namespace, params: dict[str, Any]) -> None:
-    import uvicorn
+    from .serving.server import run
+    from .serving.settings import SettingsError
 
-    uvicorn.run(
-        "{{ cookiecutter.module_name }}.serving.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        access_log=args.access_log,
-        timeout_graceful_shutdown=30,
-    )
+    try:
+        run(args.host, args.port, args.access_log)
+    except SettingsError as error:
+        raise stages.StageFailed(str(error)) from error
 
 
 def cmd_export(args: argparse.Namespace, params: dict[str, Any]) -> None:

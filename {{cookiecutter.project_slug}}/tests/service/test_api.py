@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ from fastapi.testclient import TestClient
 from {{ cookiecutter.module_name }}.models.persistence import load_model
 from {{ cookiecutter.module_name }}.schema import FEATURES, MODEL_INPUT, SENSITIVE, Column
 from {{ cookiecutter.module_name }}.serving.contract import RECORD_COLUMNS
+from {{ cookiecutter.module_name }}.serving.validation import MAX_ERRORS
 
 from .conftest import ClientFactory
 
@@ -102,7 +104,7 @@ REQUIRED = next(c.name for c in MODEL_INPUT.by_role("feature") if not c.nullable
     [
         ({"records": []}, "records"),
         ({}, "records"),
-        ({"rows": []}, "rows"),
+        ({"rows": []}, "body"),
         ({"records": [{}]}, f"records.0.{REQUIRED}"),
         ({"records": "all"}, "records"),
     ],
@@ -117,7 +119,53 @@ def test_unknown_field_is_refused(client: TestClient, records: list[dict[str, An
     unknown = SENSITIVE[0] if SENSITIVE else "not_in_the_contract"
     response = client.post("/predict", json={"records": [{**records[0], unknown: "x"}]})
     assert response.status_code == 422
-    assert response.json()["detail"][0]["field"] == f"records.0.{unknown}"
+    # a contract column that is not a model input is named; a name the contract lacks is not
+    assert response.json()["detail"][0]["field"] == (f"records.0.{unknown}" if SENSITIVE else "records.0")
+
+
+@pytest.mark.parametrize("where", ["record", "body"])
+def test_an_unknown_field_name_is_never_echoed(client: TestClient, records: list[dict[str, Any]], where: str) -> None:
+    name = "CLIENT-CHOSEN-NAME-" + "x" * 100_000
+    payload = {"records": [{**records[0], name: 1}]} if where == "record" else {"records": records[:1], name: 1}
+    response = client.post("/predict", json=payload)
+    assert response.status_code == 422
+    assert "CLIENT-CHOSEN-NAME" not in response.text
+    assert len(response.content) < 1_000
+    assert response.json()["detail"][0]["field"] == ("records.0" if where == "record" else "body")
+
+
+def test_a_record_with_more_fields_than_the_contract_is_refused_before_validation(
+    client: TestClient, records: list[dict[str, Any]]
+) -> None:
+    unknown = {f"k{i}": 0 for i in range(50_000)}
+    crowded = {**records[0], **unknown}
+    response = client.post("/predict", json={"records": [records[0], crowded]})
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["field"] == "records.1"
+    assert "fields; the data contract has" in error["reason"]
+
+
+def test_rows_over_the_limit_are_refused_before_any_is_validated(make_client: ClientFactory) -> None:
+    client = make_client(max_rows=1000)
+    body = b'{"records": [' + b",".join([b"{}"] * 100_000) + b"]}"
+    response = client.post("/predict", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["detail"] == "100000 records is more than the limit of 1000"
+
+
+def test_many_invalid_records_give_a_short_422_that_counts_the_rest(make_client: ClientFactory) -> None:
+    response = make_client(max_rows=1000).post("/predict", json={"records": [{}] * 1000})
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    required = sum(not column.nullable for column in MODEL_INPUT.by_role("id", "feature"))
+    assert len(detail) == MAX_ERRORS + 1
+    assert detail[0]["field"].startswith("records.0.")
+    assert detail[-1] == {
+        "field": "body",
+        "reason": f"{1000 * required - MAX_ERRORS} more errors not listed",
+        "type": "too_many_errors",
+    }
 
 
 @pytest.mark.parametrize("body", [b"{not json", b"", b"[1, 2", b'{"records": [{"%s": NaN}]}' % REQUIRED.encode()])
@@ -131,6 +179,14 @@ def test_wrong_content_type_gets_415(client: TestClient, records: list[dict[str,
         "/predict", content=json.dumps({"records": records[:1]}), headers={"content-type": "text/plain"}
     )
     assert response.status_code == 415
+
+
+def test_a_compressed_body_gets_415(client: TestClient, records: list[dict[str, Any]]) -> None:
+    body = gzip.compress(json.dumps({"records": records[:1]}).encode())
+    headers = {"content-type": "application/json", "content-encoding": "gzip"}
+    response = client.post("/predict", content=body, headers=headers)
+    assert response.status_code == 415
+    assert "Content-Encoding" in response.json()["detail"]
 
 
 def test_body_over_the_limit_gets_413(make_client: ClientFactory, records: list[dict[str, Any]]) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .contract import (
@@ -30,27 +30,26 @@ from .contract import (
     ValidationErrors,
     error_responses,
 )
-from .guard import FastHandler, Guard
+from .guard import FastHandler, Guard, refusal_body
+from .oip import InferRequest
 from .oip import router as oip_router
 {%- if cookiecutter.__mlflow %}
 from .prediction_log import Feedback, LogUnavailable
 {%- endif %}
 from .service import NotReady, Service
 from .settings import Settings
+from .validation import Refused, as_text, error_detail, read_predict_request
 
 log = logging.getLogger(__name__)
 INTERNAL_ERROR = "internal error; quote the request id when reporting it"
 
 
-def _field(location: tuple[Any, ...]) -> str:
-    """'records.0.age' from pydantic's location, without the 'body' prefix."""
-    parts = [str(part) for part in location if part != "body"]
-    return ".".join(parts) or "body"
-
-
 def error_response(status: int, detail: Any, request: Request) -> JSONResponse:
+    """The error in the shape of the API it answers: the Open Inference Protocol's, or this service's."""
+    if request.url.path.startswith("/v2/"):
+        detail = as_text(detail)
     request_id = getattr(request.state, "request_id", "")
-    return JSONResponse({"detail": detail, "request_id": request_id}, status_code=status)
+    return JSONResponse(refusal_body(request.url.path, detail, request_id), status_code=status)
 
 
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -74,7 +73,7 @@ def document_predict(app: FastAPI) -> None:
         if app.openapi_schema is None:
             document = generate()
             components = document.setdefault("components", {}).setdefault("schemas", {})
-            for model in (PredictRequest, PredictResponse, ValidationErrors, ErrorMessage):
+            for model in (PredictRequest, PredictResponse, ValidationErrors, ErrorMessage, InferRequest):
                 definition = model.model_json_schema(ref_template=REF_TEMPLATE)
                 components.update(definition.pop("$defs", {}))
                 components[model.__name__] = definition
@@ -101,28 +100,18 @@ def document_predict(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def validation_detail(errors: list[Any]) -> list[dict[str, Any]]:
-    """Each failing field and the reason, never the submitted value."""
-    return [{"field": _field(e["loc"]), "reason": e["msg"], "type": e["type"]} for e in errors]
-
-
 def predict_handler(service: Service, settings: Settings) -> FastHandler:
     """POST /predict, served by the Guard without the framework's per-request machinery.
 
-    It is the hottest path of the service, so it parses the raw body in one pass with
-    pydantic and answers with plain JSON; its errors are the same answers as everywhere else.
+    It is the hottest path of the service, so it reads the raw body itself and answers with
+    plain JSON; its errors are the same answers as everywhere else, bounded whatever the body.
     """
 
     async def predict(body: bytes, request_id: str) -> tuple[int, dict[str, Any], str | None]:
         try:
-            request = PredictRequest.model_validate_json(body)
-        except ValidationError as error:
-            detail = validation_detail(error.errors(include_input=False, include_url=False))
-            return 422, {"detail": detail, "request_id": request_id}, None
-        if len(request.records) > settings.max_rows:
-            detail = f"{len(request.records)} records is more than the limit of {settings.max_rows}"
-            return 413, {"detail": detail, "request_id": request_id}, None
-        records = [record.model_dump() for record in request.records]
+            records = read_predict_request(body, settings.max_rows)
+        except Refused as refusal:
+            return refusal.status, {"detail": refusal.detail, "request_id": request_id}, None
         try:
             scored = await service.predict(records, request_id)
         except NotReady as error:
@@ -162,13 +151,11 @@ def create_app(settings: Settings | None = None) -> Guard:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-        return error_response(422, validation_detail(error.errors()), request)
+        return error_response(422, error_detail(error.errors()), request)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         # the framework's own refusals (unparseable body, unknown path) in this service's shapes
-        if request.url.path.startswith("/v2/"):
-            return JSONResponse({"error": str(error.detail)}, status_code=error.status_code)
         return error_response(error.status_code, str(error.detail), request)
 
     @app.exception_handler(NotReady)

@@ -94,7 +94,10 @@ class FieldError(BaseModel):
 
 
 class ValidationErrors(BaseModel):
-    """422: what is wrong with which field; the submitted values are never echoed."""
+    """422: what is wrong with which field; the submitted values are never echoed.
+
+    At most 20 errors are listed; a last entry of type `too_many_errors` counts the rest.
+    """
 
     detail: list[FieldError]
     request_id: str

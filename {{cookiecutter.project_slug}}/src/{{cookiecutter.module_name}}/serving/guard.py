@@ -16,6 +16,9 @@ from typing import Any
 from .metrics import ServiceMetrics
 
 JSON_BODY_PATHS = ("/predict", "/feedback", "/v2/models/")
+JSON_TYPES = (b"application/json",)
+PROTOCOL_TYPES = (b"", b"application/json", b"application/octet-stream")
+CLIENT_CLOSED = 499  # the status recorded for a request whose client left before its body was in
 Scope = dict[str, Any]
 # a route answered by the Guard itself: (body, request id) -> (status, JSON payload, model version)
 FastHandler = Callable[[bytes, str], Awaitable[tuple[int, dict[str, Any], str | None]]]
@@ -27,6 +30,15 @@ async def send_json(send: Any, status: int, payload: dict[str, Any], request_id:
     headers.append((b"x-request-id", request_id.encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+class ClientLeft(Exception):
+    """The connection closed before the whole body arrived: there is no one to answer."""
+
+
+def refusal_body(path: str, reason: str, request_id: str) -> dict[str, Any]:
+    """A refusal in the shape of the API it was sent to (the Open Inference Protocol's is {"error"})."""
+    return {"error": reason} if path.startswith("/v2/") else {"detail": reason, "request_id": request_id}
 
 
 class Guard:
@@ -78,7 +90,11 @@ class Guard:
             if json_body and refusal is None:
                 if b"content-type" not in headers:
                     scope["headers"] = [*scope["headers"], (b"content-type", b"application/json")]
-                body = await self._read_body(receive)
+                try:
+                    body = await self._read_body(receive)
+                except ClientLeft:
+                    status["code"] = CLIENT_CLOSED
+                    return
                 if body is None:
                     refusal = 413, f"request body is larger than {self.max_body_bytes} bytes"
                 elif scope["path"] in self.fast_routes:
@@ -92,7 +108,7 @@ class Guard:
                     receive = self._replay(body, receive)
             if refusal is not None:
                 status["code"] = refusal[0]
-                await send_json(send, refusal[0], {"detail": refusal[1], "request_id": request_id}, request_id)
+                await send_json(send, refusal[0], refusal_body(scope["path"], refusal[1], request_id), request_id)
                 return
             await self.app(scope, receive, send_with_id)
         finally:
@@ -111,22 +127,28 @@ class Guard:
     def _refusal(self, scope: Scope, headers: dict[bytes, bytes]) -> tuple[int, str] | None:
         """415 or 413 for a JSON-body request, decided from its headers alone."""
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        # Open Inference Protocol clients may omit the header; anything else must be JSON
-        implicit = not content_type and scope["path"].startswith("/v2/")
-        if content_type != b"application/json" and not implicit:
+        # Open Inference Protocol clients may omit the header, or send binary tensor data
+        accepted = PROTOCOL_TYPES if scope["path"].startswith("/v2/") else JSON_TYPES
+        if content_type not in accepted:
             return 415, "send the body as application/json"
-        length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+        if headers.get(b"content-encoding", b"identity").strip().lower() != b"identity":
+            return 415, "send the body uncompressed (no Content-Encoding)"
+        length = headers.get(b"content-length", b"")
+        # compared as text first: int() of thousands of digits raises
+        if length.isdigit() and (len(length) > len(str(self.max_body_bytes)) or int(length) > self.max_body_bytes):
             return 413, f"request body is larger than {self.max_body_bytes} bytes"
         return None
 
     async def _read_body(self, receive: Any) -> bytes | None:
-        """The whole body, or None as soon as it passes the limit (a chunked body cannot sneak past)."""
+        """The whole body, or None as soon as it passes the limit (a chunked body cannot sneak past).
+
+        ClientLeft when the client disconnected, or a read deadline cut it off, before the end.
+        """
         chunks, size, more = [], 0, True
         while more:
             message = await receive()
             if message["type"] != "http.request":
-                break
+                raise ClientLeft
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body_bytes:

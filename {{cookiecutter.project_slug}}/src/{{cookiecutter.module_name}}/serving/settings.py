@@ -24,6 +24,9 @@ class Settings:
     canary_weight: float = 0.1
     max_body_bytes: int = 1024 * 1024
     max_rows: int = 1000
+    max_header_bytes: int = 32 * 1024
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
     decision_threshold: float = 0.5
     batch_max_rows: int = 4096
     shadow_queue_size: int = 1000
@@ -42,6 +45,8 @@ class Settings:
             raise SettingsError("MAX_BODY_BYTES and MAX_ROWS must be positive")
         if not 0 <= self.shutdown_grace_seconds <= 3600:
             raise SettingsError(f"SHUTDOWN_GRACE_SECONDS must be between 0 and 3600, not {self.shutdown_grace_seconds}")
+        if not (self.max_header_bytes > 0 and self.header_timeout > 0 and self.body_timeout > 0):
+            raise SettingsError("MAX_HEADER_BYTES, HEADER_TIMEOUT and BODY_TIMEOUT must be positive")
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -54,6 +59,9 @@ class Settings:
             canary_weight=float(env.get("CANARY_WEIGHT", "0.1")),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", str(1024 * 1024))),
             max_rows=int(env.get("MAX_ROWS", "1000")),
+            max_header_bytes=int(env.get("MAX_HEADER_BYTES", str(32 * 1024))),
+            header_timeout=float(env.get("HEADER_TIMEOUT", "10")),
+            body_timeout=float(env.get("BODY_TIMEOUT", "30")),
             decision_threshold=float(env.get("DECISION_THRESHOLD", "0.5")),
             batch_max_rows=int(env.get("BATCH_MAX_ROWS", "4096")),
             shadow_queue_size=int(env.get("SHADOW_QUEUE_SIZE", "1000")),
