@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -17,6 +17,7 @@ import yaml
 
 import {{ cookiecutter.module_name }}
 from {{ cookiecutter.module_name }}.cli import main
+from {{ cookiecutter.module_name }}.models import persistence
 from {{ cookiecutter.module_name }}.models.persistence import load_model
 from {{ cookiecutter.module_name }}.schema import ID, MODEL_INPUT, RAW_SOURCES, Column, Table
 
@@ -192,9 +193,10 @@ def test_a_candidate_that_passes_the_gate_is_promoted(trained: Path) -> None:
 
 
 KILLED_MID_WRITE = """
-import os, shutil, signal, sys
+import os, signal, sys, types
 import skops.io
 from {{ cookiecutter.module_name }}.cli import main
+from {{ cookiecutter.module_name }}.models import persistence
 
 def killed(*args, **kwargs):
     # the destination gets part of its content, then the process dies as under `kill -9`
@@ -204,8 +206,8 @@ def killed(*args, **kwargs):
         handle.write(b"part of a model")
     os.kill(os.getpid(), signal.SIGKILL)
 
-skops.io.dump = killed
-shutil.copytree = killed
+skops.io.dump = killed  # writing a model
+persistence.shutil = types.SimpleNamespace(copytree=killed)  # promoting one
 sys.exit(main([sys.argv[1]]))
 """
 
@@ -234,7 +236,7 @@ def test_an_exception_after_a_partial_write_leaves_the_last_good_model_whole(
         (destination / "model.skops").write_bytes(b"part of a model")
         raise OSError("no space left on device")
 
-    monkeypatch.setattr(shutil, "copytree", fails_half_way)
+    monkeypatch.setattr(persistence, "shutil", SimpleNamespace(copytree=fails_half_way))
     with pytest.raises(OSError, match="no space left"):
         main(["evaluate"])
     assert snapshot(trained, *PROMOTED) == before
