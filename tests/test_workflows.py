@@ -292,6 +292,7 @@ def test_secrets_reach_only_the_steps_that_use_them(projects: dict[str, Path], v
             if credentials_in(step.get("env")):
                 assert "run" in step, f"{path.name}: {step}"
                 assert re.search(r"dvc pull|login|\bgh ", step["run"]), f"{path.name}: {step['name']}"
+                assert "make " not in step["run"], f"{path.name}: {step['name']} runs the project's code with them"
             assert "secrets." not in json.dumps(step.get("with", {})), f"{path.name}: {step}"
 
 

@@ -15,7 +15,6 @@ import pandas as pd
 import pytest
 import yaml
 
-import {{ cookiecutter.module_name }}
 from {{ cookiecutter.module_name }}.cli import main
 from {{ cookiecutter.module_name }}.models import persistence
 from {{ cookiecutter.module_name }}.models.persistence import load_model
@@ -217,7 +216,7 @@ def test_a_stage_killed_while_writing_leaves_the_last_good_outputs_whole(trained
     retrain_differently(trained)
     before = snapshot(trained, f"{kept}/model.skops", f"{kept}/manifest.json")
     command = [sys.executable, "-c", KILLED_MID_WRITE, stage]
-    env = {**os.environ, "PYTHONPATH": str(Path({{ cookiecutter.module_name }}.__file__).parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(persistence.__file__).parents[2])}  # the package's folder
     killed = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert snapshot(trained, f"{kept}/model.skops", f"{kept}/manifest.json") == before
