@@ -32,8 +32,7 @@ def run_ingest(params: dict[str, Any]) -> None:
     """Build the model-input table (one row per entity) from the raw sources, in data/interim."""
     from .data.ingest import ingest
 
-    with config.replacing(config.MODEL_INPUT_FILE) as output:
-        ingest(config.RAW_DIR, output, params["data"]["snapshot_date"])
+    ingest(config.RAW_DIR, config.MODEL_INPUT_FILE, params["data"]["snapshot_date"])
 
 
 def run_validate(params: dict[str, Any]) -> None:
