@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -69,7 +70,7 @@ def champion(project: Path) -> str:
         return str(db.execute("select version from registered_model_aliases where alias = 'champion'").fetchone()[0])
 
 
-def assert_gate_failure_is_clear(result: object, kept: str) -> None:
+def assert_gate_failure_is_clear(result: subprocess.CompletedProcess[str], kept: str) -> None:
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "quality gate failed:" in output
