@@ -84,9 +84,9 @@ def test_every_command_uses_the_projects_own_environment(bake: Bake) -> None:
     """make exports .venv first on PATH (so dvc's `python -m` stages use it); CI and the image install uv.lock as is."""
     project = bake(maturity_level="3")
     makefile = (project / "Makefile").read_text()
-    assert "export VIRTUAL_ENV := $(abspath $(VENV))" in makefile
+    assert "export VIRTUAL_ENV := $(VENV_DIR)" in makefile
     assert "export PATH := $(BIN):$(PATH)" in makefile
-    assert "uv sync --extra pipeline --extra dev $(SYNC_FLAGS)" in makefile
+    assert "uv sync --extra pipeline --extra dev $(call quote-words,$(SYNC_FLAGS))" in makefile
     assert "docker-build: uv.lock" in makefile
     assert all(
         stage["cmd"].startswith("python -m ")

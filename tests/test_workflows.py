@@ -249,15 +249,51 @@ def test_remote_credentials_follow_the_answers(projects: dict[str, Path]) -> Non
     def job(variant: str, workflow: str, name: str) -> dict[str, Any]:
         return yaml.safe_load((projects[variant] / ".github/workflows" / workflow).read_text())["jobs"][name]
 
+    def pull_env(variant: str, workflow: str, name: str) -> dict[str, str]:
+        return next(step for step in job(variant, workflow, name)["steps"] if "dvc pull" in step.get("run", "")).get(
+            "env", {}
+        )
+
     s3 = job("level3-pytorch-s3-dockerhub", "ct.yml", "retrain")
     assert s3["environment"] == "training"
-    assert {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} <= set(s3["env"])
-    assert "AZURE_STORAGE_CONNECTION_STRING" in job("level3-azure-own-registry", "monitor.yml", "drift")["env"]
-    assert job("level3-gcs", "ct.yml", "retrain")["env"]["GOOGLE_APPLICATION_CREDENTIALS"] == ".dvc/tmp/gcs-key.json"
+    assert {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} <= set(
+        pull_env("level3-pytorch-s3-dockerhub", "ct.yml", "retrain")
+    )
+    assert "AZURE_STORAGE_CONNECTION_STRING" in pull_env("level3-azure-own-registry", "monitor.yml", "drift")
+    assert pull_env("level3-gcs", "ct.yml", "retrain") == {"GCS_KEY": "${{ secrets.GCS_SERVICE_ACCOUNT_KEY }}"}
+    assert pull_env("level3-sklearn", "ct.yml", "retrain") == {}
     local = job("level3-sklearn", "ct.yml", "retrain")
     assert "environment" not in local, "no credentials, no environment needed"
     assert job("level3-azure-own-registry", "cd.yml", "image")["environment"] == "registry"
     assert "environment" not in job("level3-sklearn", "cd.yml", "image"), "ghcr.io takes the workflow token"
+
+
+CREDENTIALS = re.compile(r"secrets\.|github\.token|^(AWS|AZURE|GOOGLE|GCS|REGISTRY)_")
+
+
+def credentials_in(env: dict[str, Any] | None) -> list[str]:
+    return [
+        f"{name}: {value}"
+        for name, value in (env or {}).items()
+        if CREDENTIALS.search(f"{name}") or CREDENTIALS.search(f"{value}")
+    ]
+
+
+@pytest.mark.parametrize("variant", AUTOMATED)
+def test_secrets_reach_only_the_steps_that_use_them(projects: dict[str, Path], variant: str) -> None:
+    """No workflow or job holds a credential in its env (every step, package installs included, would see it)."""
+    project = projects[variant]
+    for path in [*workflow_files(project), *action_files(project)]:
+        document = yaml.safe_load(path.read_text())
+        assert credentials_in(document.get("env")) == [], path.name
+        for name, job in document.get("jobs", {}).items():
+            assert credentials_in(job.get("env")) == [], f"{path.name} job {name}: scope credentials to steps"
+        for step in steps_of(document):
+            if credentials_in(step.get("env")):
+                assert "run" in step, f"{path.name}: {step}"
+                assert re.search(r"dvc pull|login|\bgh ", step["run"]), f"{path.name}: {step['name']}"
+                assert "make " not in step["run"], f"{path.name}: {step['name']} runs the project's code with them"
+            assert "secrets." not in json.dumps(step.get("with", {})), f"{path.name}: {step}"
 
 
 @pytest.mark.parametrize("variant", ["level2-sklearn", "level3-pytorch-s3-dockerhub"])

@@ -1,4 +1,4 @@
-"""Paths and parameters shared by every stage.
+"""Paths and parameters shared by every stage, and the atomic writes every output goes through.
 
 Paths are relative to the working directory (the project root), so the same code runs
 in the repository, in a DVC stage and in a test's temporary folder.
@@ -6,7 +6,12 @@ in the repository, in a DVC stage and in a test's temporary folder.
 
 from __future__ import annotations
 
+import glob
 import json
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +32,8 @@ MODEL_INPUT_FILE = INTERIM_DIR / "model_input.parquet"
 TRAIN_FILE = PROCESSED_DIR / "train.parquet"
 HOLDOUT_FILE = PROCESSED_DIR / "holdout.parquet"
 FEATURES_FILE = MODELS_DIR / "features.skops"
-MODEL_DIR = MODELS_DIR / "model"
+CANDIDATE_DIR = MODELS_DIR / "candidate"  # what `train` writes; only a model past the quality gate reaches MODEL_DIR
+MODEL_DIR = MODELS_DIR / "model"  # the last model that passed the quality gate
 TRAINING_INFO_FILE = MODELS_DIR / "training.json"
 HOLDOUT_SCORES_FILE = MODELS_DIR / "holdout_scores.parquet"  # the model's out-of-sample probabilities
 METRICS_FILE = REPORTS_DIR / "metrics.json"
@@ -44,10 +50,71 @@ def load_params(path: Path = PARAMS_FILE) -> dict[str, Any]:
         return yaml.safe_load(handle)
 
 
-def write_json(path: Path, payload: Any) -> None:
-    """Write indented, key-sorted JSON so DVC metrics diffs stay readable."""
+def _temporary(path: Path) -> Path:
+    """A sibling of `path` to write into (same file system: the final rename is atomic).
+
+    What a killed writer left behind is removed first.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        else:
+            stale.unlink()
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """Write into the yielded path; it replaces `path` only when the block succeeds.
+
+    A crash or an exception mid-write leaves the previous file whole: readers see the old
+    file or the new one, never part of one.
+    """
+    temporary = _temporary(path)
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+@contextmanager
+def replacing_folder(path: Path) -> Iterator[Path]:
+    """Fill the yielded folder; it takes the place of the folder `path` only when the block succeeds.
+
+    The old folder is renamed aside, the new one renamed in, then the old one deleted. A crash
+    between the two renames leaves the old folder at `.<name>.previous`: the next call puts it back.
+    """
+    previous = path.with_name(f".{path.name}.previous")
+    if previous.exists() and not path.exists():
+        previous.rename(path)
+    temporary = _temporary(path)
+    shutil.rmtree(temporary, ignore_errors=True)
+    temporary.mkdir()
+    try:
+        yield temporary
+        shutil.rmtree(previous, ignore_errors=True)
+        if path.exists():
+            path.rename(previous)
+        try:
+            temporary.rename(path)
+        except OSError:
+            previous.rename(path)
+            raise
+        shutil.rmtree(previous, ignore_errors=True)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+
+
+def write_text(path: Path, text: str) -> None:
+    with replacing(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")
+
+
+def write_json(path: Path, payload: Any) -> None:
+    """Write indented, key-sorted JSON so DVC metrics diffs stay readable; atomically, as every output."""
+    write_text(path, json.dumps(payload, indent=2, sort_keys=True) + "\n")
 
 
 def read_json(path: Path) -> Any:

@@ -4,12 +4,16 @@
 dependencies, parameters and outputs.{% else %}`python -m {{ cookiecutter.module_name }} pipeline` runs them in order.{% endif %}
 Heavy libraries are imported inside the stage that needs them: Great Expectations alone
 takes seconds to import, and every stage is a separate process.
+
+Every output is written to a temporary path and renamed into place, so a stage that crashes
+or fails leaves the previous outputs whole. `train` writes a candidate; only `evaluate`
+replaces models/model, and only with a candidate that passed the quality gate.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -42,7 +46,7 @@ def run_validate(params: dict[str, Any]) -> None:
     model_input = pd.read_parquet(config.MODEL_INPUT_FILE)
     results.append(validate_frame(model_input, MODEL_INPUT, bounds["min_rows"], bounds["max_rows"]))
     config.write_json(config.VALIDATION_JSON, summary(results))
-    config.VALIDATION_REPORT.write_text(render_report(results), encoding="utf-8")
+    config.write_text(config.VALIDATION_REPORT, render_report(results))
     problems = failure_lines(results)
     if problems:
         raise StageFailed(
@@ -60,18 +64,17 @@ def run_featurize(params: dict[str, Any]) -> None:
 
     table = pd.read_parquet(config.MODEL_INPUT_FILE)
     train, holdout = split_holdout(table, float(params["split"]["holdout_fraction"]), int(params["seed"]))
-    config.PROCESSED_DIR.mkdir(parents=True, exist_ok=True)
-    train.to_parquet(config.TRAIN_FILE, index=False)
-    holdout.to_parquet(config.HOLDOUT_FILE, index=False)
     features = build_feature_pipeline(params).fit(train[FEATURES], train[LABEL])
-    save_skops(features, config.FEATURES_FILE)
     selected = [str(name) for name in features.get_feature_names_out()]
+    write_parquet(train, config.TRAIN_FILE)
+    write_parquet(holdout, config.HOLDOUT_FILE)
+    save_skops(features, config.FEATURES_FILE)
     config.write_json(config.SELECTED_FEATURES_FILE, {"selected": selected, "count": len(selected)})
     log.info("train %d rows, holdout %d rows, %d features selected", len(train), len(holdout), len(selected))
 
 
 def run_train(params: dict[str, Any]) -> None:
-    """Fit the estimator on the training split and replace models/model in one step."""
+    """Fit the estimator on the training split into models/candidate; evaluate promotes it past the gate."""
     from .models.persistence import load_skops, save_model
 {%- if cookiecutter.__mlflow %}
     from .models.registry import log_training
@@ -80,21 +83,17 @@ def run_train(params: dict[str, Any]) -> None:
 
     train = pd.read_parquet(config.TRAIN_FILE)
     model = fit_model(load_skops(config.FEATURES_FILE), train, params)
-    staging = config.MODEL_DIR.with_name(config.MODEL_DIR.name + ".tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    save_model(model, staging)
-    shutil.rmtree(config.MODEL_DIR, ignore_errors=True)
-    staging.rename(config.MODEL_DIR)
+    save_model(model, config.CANDIDATE_DIR)
     environment = training_environment(params, config.RAW_DIR)
     config.write_json(config.TRAINING_INFO_FILE, environment)
 {%- if cookiecutter.__mlflow %}
     log_training(params, environment)
 {%- endif %}
-    log.info("model saved to %s", config.MODEL_DIR)
+    log.info("candidate saved to %s: evaluate promotes it if it passes the quality gate", config.CANDIDATE_DIR)
 
 
 def run_evaluate(params: dict[str, Any]) -> None:
-    """Score the holdout, write metrics and plots, and fail when the quality gate is missed."""
+    """Score the candidate on the holdout, write metrics and plots; promote it, or fail below the quality gate."""
     from .models.evaluate import (
         HoldoutTooSmall,
         check_holdout,
@@ -105,13 +104,13 @@ def run_evaluate(params: dict[str, Any]) -> None:
         summarize,
         write_plots,
     )
-    from .models.persistence import load_model
+    from .models.persistence import load_model, promote_model
 {%- if cookiecutter.__mlflow %}
     from .models.registry import log_evaluation
 {%- endif %}
 
     holdout = pd.read_parquet(config.HOLDOUT_FILE)
-    model = load_model(config.MODEL_DIR)
+    model = load_model(config.CANDIDATE_DIR)
     settings = params["evaluate"]
     try:
         check_holdout(holdout[LABEL].to_numpy(), int(settings.get("min_rows_per_class", 1)))
@@ -126,7 +125,6 @@ def run_evaluate(params: dict[str, Any]) -> None:
         model, holdout, int(settings["permutation_repeats"]), int(settings["permutation_rows"]), int(params["seed"])
     )
     config.write_json(config.METRICS_FILE, metrics)
-    pd.DataFrame({"probability": proba}).to_parquet(config.HOLDOUT_SCORES_FILE, index=False)
     config.write_json(config.FAIRNESS_FILE, fairness)
     config.write_json(config.IMPORTANCE_FILE, importance)
     write_plots(holdout[LABEL].to_numpy(), proba, float(settings["threshold"]), config.PLOTS_DIR)
@@ -134,5 +132,22 @@ def run_evaluate(params: dict[str, Any]) -> None:
     log_evaluation(params, metrics, model, holdout, register=not failures)
 {%- endif %}
     if failures:
-        raise StageFailed("quality gate failed:\n  " + "\n  ".join(failures))
-    log.info("quality gate passed: %s", {k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)})
+{%- if cookiecutter.__mlflow %}
+        kept = f"{config.MODEL_DIR} and the registry's champion are unchanged (the candidate is not registered)"
+{%- else %}
+        kept = f"{config.MODEL_DIR} is unchanged"
+{%- endif %}
+        failed = "\n  ".join(failures)
+        raise StageFailed(f"quality gate failed:\n  {failed}\n{config.CANDIDATE_DIR} is not promoted: {kept}")
+    promote_model(config.CANDIDATE_DIR, config.MODEL_DIR)
+    write_parquet(pd.DataFrame({"probability": proba}), config.HOLDOUT_SCORES_FILE)
+    log.info(
+        "quality gate passed, candidate promoted to %s: %s",
+        config.MODEL_DIR,
+        {k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)},
+    )
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    with config.replacing(path) as temporary:
+        frame.to_parquet(temporary, index=False)

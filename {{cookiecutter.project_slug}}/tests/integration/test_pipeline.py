@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
+import yaml
 
 from {{ cookiecutter.module_name }}.cli import main
+from {{ cookiecutter.module_name }}.models import persistence
+from {{ cookiecutter.module_name }}.models.persistence import load_model
 from {{ cookiecutter.module_name }}.schema import ID, MODEL_INPUT, RAW_SOURCES, Column, Table
 
 pytestmark = pytest.mark.integration
@@ -138,6 +146,100 @@ def test_missed_quality_gate_fails_the_evaluate_stage(
     assert main(["evaluate"]) == 1
     assert "roc_auc" in capsys.readouterr().err
     assert json.loads((trained / "reports/metrics.json").read_text())["gate_passed"] is False
+
+
+MODEL_FILE = "models/model/model.skops"
+PROMOTED = (MODEL_FILE, "models/model/manifest.json", "models/holdout_scores.parquet")
+
+
+def retrain_differently(project: Path, **gate: float) -> None:
+    """A new candidate (another seed) that differs from the promoted model, under these gate bounds."""
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["seed"] += 1
+    params["gate"].update(gate)
+    (project / "params.yaml").write_text(yaml.safe_dump(params))
+    assert main(["train"]) == 0
+    assert (project / "models/candidate/model.skops").read_bytes() != (project / MODEL_FILE).read_bytes()
+
+
+def snapshot(project: Path, *names: str) -> dict[str, bytes]:
+    return {name: (project / name).read_bytes() for name in names}
+
+
+def leftovers(project: Path) -> list[Path]:
+    return [*project.glob("models/.*.tmp"), *project.glob("models/.*.previous")]
+
+
+def test_a_candidate_below_the_gate_is_not_promoted_and_the_last_good_model_stays(
+    trained: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = snapshot(trained, *PROMOTED)
+    retrain_differently(trained, min_roc_auc=0.999)
+    assert main(["evaluate"]) == 1
+    message = capsys.readouterr().err
+    assert "roc_auc = " in message
+    assert "is below the minimum 0.999" in message
+    assert "models/candidate is not promoted" in message
+    assert snapshot(trained, *PROMOTED) == before
+    load_model(trained / "models/model")
+    assert json.loads((trained / "reports/metrics.json").read_text())["gate_passed"] is False
+
+
+def test_a_candidate_that_passes_the_gate_is_promoted(trained: Path) -> None:
+    retrain_differently(trained)
+    assert main(["evaluate"]) == 0
+    assert (trained / MODEL_FILE).read_bytes() == (trained / "models/candidate/model.skops").read_bytes()
+
+
+KILLED_MID_WRITE = """
+import os, signal, sys, types
+import skops.io
+from {{ cookiecutter.module_name }}.cli import main
+from {{ cookiecutter.module_name }}.models import persistence
+
+def killed(*args, **kwargs):
+    # the destination gets part of its content, then the process dies as under `kill -9`
+    destination = args[1]
+    target = destination / "model.skops" if os.path.isdir(destination) else destination
+    with open(target, "wb") as handle:
+        handle.write(b"part of a model")
+    os.kill(os.getpid(), signal.SIGKILL)
+
+skops.io.dump = killed  # writing a model
+persistence.shutil = types.SimpleNamespace(copytree=killed)  # promoting one
+sys.exit(main([sys.argv[1]]))
+"""
+
+
+@pytest.mark.parametrize(("stage", "kept"), [("train", "models/candidate"), ("evaluate", "models/model")])
+def test_a_stage_killed_while_writing_leaves_the_last_good_outputs_whole(trained: Path, stage: str, kept: str) -> None:
+    retrain_differently(trained)
+    before = snapshot(trained, f"{kept}/model.skops", f"{kept}/manifest.json")
+    command = [sys.executable, "-c", KILLED_MID_WRITE, stage]
+    env = {**os.environ, "PYTHONPATH": str(Path(persistence.__file__).parents[2])}  # the package's folder
+    killed = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert snapshot(trained, f"{kept}/model.skops", f"{kept}/manifest.json") == before
+    load_model(trained / kept)
+    assert main([stage]) == 0, "the next run starts over"
+    assert leftovers(trained) == [], "and removes what the killed run left"
+
+
+def test_an_exception_after_a_partial_write_leaves_the_last_good_model_whole(
+    trained: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    retrain_differently(trained)
+    before = snapshot(trained, *PROMOTED)
+
+    def fails_half_way(source: Path, destination: Path, **kwargs: object) -> None:
+        (destination / "model.skops").write_bytes(b"part of a model")
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(persistence, "shutil", SimpleNamespace(copytree=fails_half_way))
+    with pytest.raises(OSError, match="no space left"):
+        main(["evaluate"])
+    assert snapshot(trained, *PROMOTED) == before
+    assert leftovers(trained) == []
 
 
 def test_a_stage_without_its_inputs_says_what_is_missing(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..config import replacing
 from ..schema import CONTRACT, RAW_SOURCES, Contract, Table
 from .sample import aggregate_module
 
@@ -84,9 +85,9 @@ def build_model_input(
 
 
 def ingest(raw_dir: Path, output: Path, snapshot_date: str) -> pd.DataFrame:
-    """Build the model-input table from the raw sources and write it as parquet."""
+    """Build the model-input table from the raw sources and write it as parquet (atomically)."""
     table = build_model_input(read_sources(raw_dir), snapshot_date)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    table.to_parquet(output, index=False)
+    with replacing(output) as temporary:
+        table.to_parquet(temporary, index=False)
     log.info("wrote %s rows x %s columns to %s", len(table), table.shape[1], output)
     return table

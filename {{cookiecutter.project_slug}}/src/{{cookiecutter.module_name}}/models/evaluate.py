@@ -26,6 +26,7 @@ from sklearn.metrics import (
     roc_curve,
 )
 
+from ..config import replacing
 from ..schema import FEATURES, LABEL, SENSITIVE
 
 ROC_POINTS = 200
@@ -148,13 +149,15 @@ def feature_importance(model: Any, holdout: pd.DataFrame, repeats: int, rows: in
 
 def write_plots(y_true: np.ndarray, proba: np.ndarray, threshold: float, plots_dir: Path) -> None:
     """ROC curve and confusion-matrix data in the CSV shapes `dvc plots show` renders."""
-    plots_dir.mkdir(parents=True, exist_ok=True)
     fpr, tpr, _ = roc_curve(y_true, proba)
     keep = np.unique(np.linspace(0, len(fpr) - 1, min(ROC_POINTS, len(fpr))).astype(int))
-    pd.DataFrame({"fpr": fpr[keep].round(5), "tpr": tpr[keep].round(5)}).to_csv(plots_dir / "roc.csv", index=False)
-    pd.DataFrame({"actual": y_true, "predicted": (proba >= threshold).astype(int)}).to_csv(
-        plots_dir / "confusion.csv", index=False
-    )
+    plots = {
+        "roc.csv": pd.DataFrame({"fpr": fpr[keep].round(5), "tpr": tpr[keep].round(5)}),
+        "confusion.csv": pd.DataFrame({"actual": y_true, "predicted": (proba >= threshold).astype(int)}),
+    }
+    for name, frame in plots.items():
+        with replacing(plots_dir / name) as temporary:
+            frame.to_csv(temporary, index=False)
 
 
 def gate_failures(metrics: dict[str, Any], gate: dict[str, float]) -> list[str]:

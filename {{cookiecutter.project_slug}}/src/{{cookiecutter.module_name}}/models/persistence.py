@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import skops.io as sio
+
+from ..config import replacing, replacing_folder
 
 PACKAGE = __name__.split(".")[0]
 TRUSTED_MODULES = (PACKAGE, "sklearn", "numpy", "scipy", "collections")
@@ -30,8 +33,8 @@ def _sha256(path: Path) -> str:
 
 
 def save_skops(obj: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sio.dump(obj, path)
+    with replacing(path) as temporary:
+        sio.dump(obj, temporary)
 
 
 def load_skops(path: Path) -> Any:
@@ -44,25 +47,37 @@ def load_skops(path: Path) -> Any:
 
 
 def save_model(model: Any, directory: Path) -> None:
-    """Write the fitted pipeline (and torch weights, if any) with a checksum manifest."""
-    directory.mkdir(parents=True, exist_ok=True)
-    estimator = model.steps[-1][1]
-    files = [MODEL_FILE]
-    if hasattr(estimator, "save_weights"):
-        estimator.save_weights(directory / WEIGHTS_FILE)
-        files.append(WEIGHTS_FILE)
-    save_skops(model, directory / MODEL_FILE)
-    checksums = {name: _sha256(directory / name) for name in files}
-    manifest = {"files": checksums}
-    (directory / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    """Write the fitted pipeline (and torch weights, if any) with a checksum manifest, replacing `directory` whole."""
+    with replacing_folder(directory) as folder:
+        estimator = model.steps[-1][1]
+        files = [MODEL_FILE]
+        if hasattr(estimator, "save_weights"):
+            estimator.save_weights(folder / WEIGHTS_FILE)
+            files.append(WEIGHTS_FILE)
+        sio.dump(model, folder / MODEL_FILE)
+        checksums = {name: _sha256(folder / name) for name in files}
+        manifest = {"files": checksums}
+        (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
 
-def load_model(directory: Path) -> Any:
-    """Load a model folder written by save_model, after checking its checksums."""
+def check_checksums(directory: Path) -> None:
+    """Refuse a model folder whose files differ from its manifest (tampered with, or written only in part)."""
     manifest = json.loads((directory / MANIFEST_FILE).read_text(encoding="utf-8"))
     for name, digest in manifest["files"].items():
         if _sha256(directory / name) != digest:
             raise UntrustedModelError(f"{directory / name} does not match its checksum in {MANIFEST_FILE}")
+
+
+def promote_model(candidate: Path, target: Path) -> None:
+    """Make a copy of the candidate folder the model at `target`, in one step: `target` is never half-written."""
+    check_checksums(candidate)
+    with replacing_folder(target) as folder:
+        shutil.copytree(candidate, folder, dirs_exist_ok=True)
+
+
+def load_model(directory: Path) -> Any:
+    """Load a model folder written by save_model, after checking its checksums."""
+    check_checksums(directory)
     model = load_skops(directory / MODEL_FILE)
     estimator = model.steps[-1][1]
     if hasattr(estimator, "load_weights"):
