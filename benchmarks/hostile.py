@@ -21,6 +21,7 @@ DATATYPES = {"int": "INT64", "float": "FP64", "category": "BYTES"}
 BIG = 2 * 1024 * 1024  # above the service's default 1 MiB body limit
 SLOW_CAP_S = 20.0  # a trickling client gives up after this long if the server has not closed on it
 SURROGATE = '"\\ud800"'  # a lone surrogate as JSON writes it
+IDLE = "nothing to label yet"  # the feedback case before any prediction has settled
 
 
 @dataclass
@@ -109,10 +110,11 @@ async def oip_infer(traffic: Traffic) -> Outcome:
 
 
 async def feedback(traffic: Traffic) -> Outcome:
-    """Labels for a prediction answered at least 2 s ago (the log writes in batches), one per row."""
-    settled = [entry for entry in traffic.recent if time.monotonic() - entry[0] > 2]
+    """Labels for a prediction answered at least 5 s ago (the log writes in batches), one per row."""
+    settled = [entry for entry in traffic.recent if time.monotonic() - entry[0] > 5]
     if not settled:
-        return await predict_one(traffic)
+        await asyncio.sleep(0.1)
+        return IDLE, 0
     _, request_id, rows = traffic.rng.choice(settled)
     labels = [traffic.rng.randint(0, 1) for _ in range(rows)]
     response = await send(traffic, "/feedback", json.dumps({"request_id": request_id, "labels": labels}).encode())

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import statistics
 import subprocess
 import tempfile
@@ -98,7 +99,7 @@ def best(points: dict[str, dict]) -> str | None:
 
 def measure_server(server: competitors.Server, root: Path, reference: list[float]) -> dict:
     """Start, check its answers against the pipeline's, sweep single records and batches, stop."""
-    log = root / f"{server.tool}-{server.variant.split()[0]}.log"
+    log = root / f"{server.tool}-{re.sub(r'[^a-z0-9]+', '-', server.variant)}.log"
     process = start(server.command, server.cwd, server.health_url, server.env, log)
     try:
         entry: dict = {"variant": server.variant}
@@ -150,7 +151,7 @@ def summarise(tools: dict[str, list[dict]]) -> dict:
         summary[tool] = chosen
     ours = summary["ours"]
     for tool, chosen in summary.items():
-        if tool == "ours":
+        if tool == "ours" or "single" not in chosen:  # no error-free point: nothing to compare with
             continue
         ratios = {"single_best": over(ours["single"], chosen["single"])}
         for c in REPORTED:

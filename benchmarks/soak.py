@@ -5,8 +5,9 @@ A level-2 project is generated, set up with its own `make setup` and trained; it
 SOAK_SECONDS while the service's resident memory is sampled every SOAK_SAMPLE_SECONDS. Then the
 service is stopped with SIGTERM, as Kubernetes stops a pod, and the run fails unless:
 
-- memory is bounded: no growth between the two halves of the run after warm-up (medians, within
-  max(32 MiB, 10 %)), and the peak stays under the pod's 1 GiB limit;
+- memory is bounded: the level it returns to between bursts (lower quartile) does not grow between
+  the two halves of the run after warm-up (within max(32 MiB, 10 %)), and the peak stays under the
+  pod's 1 GiB limit;
 - no request got a 5xx, and every valid request got its 2xx;
 - no log row is lost: every 200 prediction's request id is in the log with all its rows, every
   accepted feedback with all its labels;
@@ -90,7 +91,9 @@ async def sampler(pid: int, deadline: float, samples: list[tuple[float, float]])
 
 
 async def drive(url: str, columns: list[dict], records: list[dict], pid: int) -> tuple[hostile.Traffic, dict, list]:
-    limits = httpx.Limits(max_connections=CONCURRENCY * 2, max_keepalive_connections=CONCURRENCY)
+    # idle connections are dropped before the server's keep-alive timeout (uvicorn's is 5 s), so a
+    # connection the server is closing is never reused: a broken connection is then the server's doing
+    limits = httpx.Limits(max_connections=CONCURRENCY * 2, max_keepalive_connections=CONCURRENCY, keepalive_expiry=2)
     async with httpx.AsyncClient(timeout=30, limits=limits) as http:
         traffic = hostile.Traffic(url, f"/v2/models/{MODULE}/infer", http, columns, records, random.Random(0))
         log: dict[str, list] = defaultdict(list)
@@ -113,16 +116,23 @@ async def drive(url: str, columns: list[dict], records: list[dict], pid: int) ->
     return traffic, {"log": log, "dropped": dropped}, samples
 
 
+def floor(values: list[float]) -> float:
+    """The level memory returns to between bursts: the lower quartile, so that spikes do not hide a leak."""
+    return statistics.quantiles(values, n=4)[0] if len(values) > 1 else values[0]
+
+
 def memory_verdict(samples: list[tuple[float, float]]) -> dict:
-    """Growth between the halves of the run after the first fifth (warm-up), by medians; the peak."""
+    """Growth of the memory floor between the halves of the run after the first fifth (warm-up); the peak."""
     values = [rss for _, rss in samples]
     warm = [rss for t, rss in samples if t >= SECONDS / 5] or values
     half = max(1, len(warm) // 2)
-    first, second = statistics.median(warm[:half]), statistics.median(warm[half:] or warm)
+    first, second = floor(warm[:half]), floor(warm[half:] or warm)
     return {
         "start_mib": values[0],
         "peak_mib": max(values),
         "end_mib": values[-1],
+        "floor_first_half_mib": round(first, 1),
+        "floor_second_half_mib": round(second, 1),
         "growth_mib": round(second - first, 1),
         "bound_mib": round(max(GROWTH_FLOOR_MIB, 0.1 * first)),
         "samples": len(samples),
@@ -209,9 +219,9 @@ def main() -> int:
     if sum(server_errors.values()):
         failures.append("5xx answers: " + ", ".join(f"{case} {n}" for case, n in server_errors.items() if n))
     refused_valid = {
-        case: sum(n for outcome, n in cases[case]["outcomes"].items() if not outcome.startswith("2"))
+        case: sum(n for outcome, n in cases[case]["outcomes"].items() if not outcome.startswith(("2", hostile.IDLE)))
         for case in hostile.VALID
-        if case in cases and case != "feedback"
+        if case in cases
     }
     if sum(refused_valid.values()):
         failures.append("valid requests without a 2xx: " + ", ".join(f"{c} {n}" for c, n in refused_valid.items() if n))

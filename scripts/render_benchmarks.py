@@ -249,6 +249,9 @@ def serving(report: Report) -> str:
     rows = []
     for tool, label in TOOLS.items():
         chosen = summary[tool]
+        if "single" not in chosen:
+            rows.append([label, "every configuration", *("none without errors" for _ in reported), "none", "n/a"])
+            continue
         single = chosen["single"]
         over = "1.0x" if tool == "ours" else ratio(chosen["ours_over"]["single_best"])
         rows.append(
@@ -261,7 +264,15 @@ def serving(report: Report) -> str:
             ]
         )
     ours = summary["ours"]["single"]
-    mlflow, mlserver, bare = (summary[t] for t in ("mlflow", "mlserver", "bare"))
+    bare = summary["bare"].get("ours_over")
+
+    def against(tool: str, name: str) -> str:
+        over = summary[tool].get("ours_over")
+        if over is None:
+            return f"{name} had no error-free point"
+        best = f"**{ratio(over['single_best'])}** {name} at its best ({conns(summary[tool]['single']['connections'])})"
+        return f"{best}; {ratio(over['single_16'])} and {ratio(over['single_64'])} at 16 and 64 connections"
+
     text = (
         f"One record per request; every figure is the median of {settings['runs']} runs of {settings['seconds']} s;"
         f" each server swept over {', '.join(map(str, settings['sweep']))} connections and, where it has"
@@ -269,13 +280,8 @@ def serving(report: Report) -> str:
         " fewest connections). † = errors, timeouts or no answer within the run.\n\n"
         + table(header, rows, "llrrrrr")
         + f"\n\nAt its best this service answers {n(ours['rps'])} single-record requests/s:"
-        f" **{ratio(mlflow['ours_over']['single_best'])}** `mlflow models serve` at its best"
-        f" ({conns(mlflow['single']['connections'])}), **{ratio(mlserver['ours_over']['single_best'])}**"
-        f" MLServer at its best ({conns(mlserver['single']['connections'])}), and"
-        f" {100 / bare['ours_over']['single_best']:.0f} % of the bare endpoint. At 16 and 64 connections:"
-        f" {ratio(mlflow['ours_over']['single_16'])} and {ratio(mlflow['ours_over']['single_64'])} `mlflow models"
-        f" serve`, {ratio(mlserver['ours_over']['single_16'])} and {ratio(mlserver['ours_over']['single_64'])}"
-        " MLServer.\n\n"
+        f" {against('mlflow', '`mlflow models serve`')}; {against('mlserver', 'MLServer')}"
+        + (f"; {100 * bare['single_best']:.0f} % of the bare endpoint at its best.\n\n" if bare else ".\n\n")
     )
     return text + provenance(report)
 
@@ -384,8 +390,10 @@ def soak(report: Report) -> str:
         f" {n(r['tracebacks_in_service_log'])} tracebacks in the service's output; stopped {stop} after SIGTERM."
         f" Verdict: {verdict}.\n\n"
         f"Resident memory: {n(memory['start_mib'])} MiB when the traffic started, peak {n(memory['peak_mib'])} MiB,"
-        f" {n(memory['end_mib'])} MiB at the end; growth between the halves of the run after warm-up"
-        f" {n(memory['growth_mib'], 1)} MiB (bound {n(memory['bound_mib'])} MiB); {n(memory['samples'])}"
+        f" {n(memory['end_mib'])} MiB at the end; the level it returns to between bursts (lower quartile)"
+        f" {n(memory['floor_first_half_mib'])} MiB in the first half of the run after warm-up and"
+        f" {n(memory['floor_second_half_mib'])} MiB in the second, growth {n(memory['growth_mib'], 1)} MiB"
+        f" (bound {n(memory['bound_mib'])} MiB); {n(memory['samples'])}"
         f" samples, every {settings['sample_seconds']:g} s.\n\n"
         + table([*header, "largest answer"], rows, "lrlrrrr")
         + "\n\n"
@@ -408,7 +416,7 @@ def readme_summary(bake: Report, setup: Report, pipeline: Report, serving: Repor
         f" the service answers {n(summary['ours']['single']['rps'])} single-record requests/s,"
         f" {ratio(summary['mlflow']['ours_over']['single_best'])} `mlflow models serve` and"
         f" {ratio(summary['mlserver']['ours_over']['single_best'])} MLServer at their best, with the same model,"
-        f" and {100 / summary['bare']['ours_over']['single_best']:.0f} % of a bare FastAPI endpoint."
+        f" and {100 * summary['bare']['ours_over']['single_best']:.0f} % of a bare FastAPI endpoint."
         + (f" (Quick runs for now: {', '.join(quick)}.)" if quick else "")
     )
 
