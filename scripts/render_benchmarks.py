@@ -117,8 +117,8 @@ def provenance(report: Report) -> str:
         )
     elif report.get("quick"):
         text += (
-            " **Quick run**: short measurements on a busy machine, to prove the script; "
-            "re-run without `BENCH_QUICK` on an idle machine for final figures."
+            " **Quick run** (`BENCH_QUICK=1`): short measurements that prove the script;"
+            " re-run without it on an idle machine for final figures."
         )
     return text
 
