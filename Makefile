@@ -10,7 +10,7 @@ export MLFLOW_DISABLE_TELEMETRY = true
 export DO_NOT_TRACK = 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test test-fast lint format demo docs bench clean
+.PHONY: help setup test test-fast lint format demo docs bench bench-docs soak clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,12 +44,23 @@ docs: ## build the template's docs site (the options page is generated from cook
 	$(BIN)/python scripts/options_doc.py
 	$(BIN)/mkdocs build --strict
 
-bench: ## run the benchmarks and print their tables
+bench: ## run every benchmark (BENCH_QUICK=1: short runs), write benchmarks/results/, render the docs' figures
 	$(BIN)/python benchmarks/bake.py
 	$(BIN)/python benchmarks/setup.py
 	$(BIN)/python benchmarks/pipeline.py
 	$(BIN)/python benchmarks/drift.py
+	$(BIN)/python benchmarks/serving.py
 	$(BIN)/python benchmarks/own_data_serving.py
+	$(BIN)/python scripts/render_benchmarks.py
+
+bench-docs: ## render the figures in README.md and docs/*.md from benchmarks/results/*.json
+	$(BIN)/python scripts/render_benchmarks.py
+
+SOAK_SECONDS ?= 1200
+soak: ## mixed valid and hostile traffic against a running service for SOAK_SECONDS; fails on 5xx, lost log rows, memory growth
+	@# the results are rendered into the docs whatever the verdict; the target fails with the soak
+	SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/python benchmarks/soak.py || { $(BIN)/python scripts/render_benchmarks.py; exit 1; }
+	$(BIN)/python scripts/render_benchmarks.py
 
 clean: ## remove build output and caches
 	rm -rf build site .pytest_cache .ruff_cache

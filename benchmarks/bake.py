@@ -1,10 +1,12 @@
 """How long generating the default project takes, against a plain copy of the same template.
 
-Run: python benchmarks/bake.py [repeats]
+Generation only (cookiecutter and its hooks): the project's `make setup` is measured by setup.py.
+Run: python benchmarks/bake.py [repeats, default 20; BENCH_QUICK=1: 5]. Writes benchmarks/results/bake.json.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import shutil
 import statistics
 import sys
@@ -12,35 +14,47 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import TEMPLATE, bake
+from common import QUICK, TEMPLATE, Run, print_tables
 from cookiecutter.main import cookiecutter
+from helpers import bake_project
 
 
-def timed(action, repeats: int) -> float:
+def timed(action, repeats: int) -> list[float]:
     samples = []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as folder:
             start = time.perf_counter()
             action(Path(folder))
             samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+    return samples
 
 
-def main(repeats: int = 20) -> None:
+def main(repeats: int) -> None:
+    run = Run("bake")
     source = TEMPLATE / "{{cookiecutter.project_slug}}"
-    full = timed(lambda out: bake(out), repeats)
-    no_hooks = timed(
-        lambda out: cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(out), accept_hooks=False), repeats
-    )
-    copy = timed(lambda out: shutil.copytree(source, out / "copy"), repeats)
-    print(f"default project, median of {repeats}:")
-    print("| what | ms | ratio to a plain copy |")
-    print("|---|---:|---:|")
-    for name, seconds in (("cookiecutter with hooks (validation, pruning, git init)", full),
-                          ("cookiecutter without hooks", no_hooks),
-                          ("plain copy of the template folder", copy)):  # fmt: skip
-        print(f"| {name} | {seconds * 1000:.0f} | {seconds / copy:.1f}x |")
+    measured = {
+        "hooks": ("cookiecutter with hooks (validation, pruning, git init and first commit)", bake_project),
+        "no_hooks": (
+            "cookiecutter without hooks",
+            lambda out: cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(out), accept_hooks=False),
+        ),
+        "copy": ("plain copy of the template folder", lambda out: shutil.copytree(source, out / "copy")),
+    }
+    rows = []
+    for key, (what, action) in measured.items():
+        samples = timed(action, repeats)
+        rows.append(
+            {
+                "key": key,
+                "what": what,
+                "median_ms": round(statistics.median(samples) * 1000, 1),
+                "runs_ms": [round(s * 1000, 1) for s in samples],
+            }
+        )
+    versions = {"cookiecutter": importlib.metadata.version("cookiecutter")}
+    run.write({"repeats": repeats, "rows": rows}, {"repeats": repeats, "answers": "defaults"}, versions)
+    print_tables("bake")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5 if QUICK else 20)

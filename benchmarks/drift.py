@@ -4,7 +4,8 @@
   log of 1,000,000 primary predictions, the whole log as the current window;
 - reading that log: Arrow through ADBC (what `drift` does) against pandas on sqlite3.
 
-Run: python benchmarks/drift.py [rows, default 1000000]
+Run: python benchmarks/drift.py [rows, default 1000000; BENCH_QUICK=1: 200000].
+Writes benchmarks/results/drift.json.
 """
 
 from __future__ import annotations
@@ -20,37 +21,37 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from common import bake, measure
+from common import QUICK, Run, bake, measure, package_versions, print_tables
 
 MODULE = "bench_drift"
+REPEATS = 3
 
 
 def write_log(project: Path, rows: int) -> Path:
-    """A log shaped like the service's: features resampled from the training split, fresh ids."""
+    """A log shaped like the service's (its own row builder): features resampled from the training split."""
     prediction_log = importlib.import_module(f"{MODULE}.serving.prediction_log")
     train = pd.read_parquet(project / "data/processed/train.parquet")
     sample = train.sample(rows, replace=True, random_state=0).reset_index(drop=True)
-    rng = np.random.default_rng(0)
-    probability = rng.random(rows)
+    records = sample.to_dict("records")
+    probability = np.random.default_rng(0).random(rows)
+    labels = (probability >= 0.5).astype(int).tolist()
     path = project / "reports/predictions.db"
     with sqlite3.connect(path) as db:
         db.executescript(prediction_log.SCHEMA)
-        columns = [sample[name].tolist() for name in prediction_log.FEATURE_COLUMNS]
-        db.executemany(
-            prediction_log.PREDICTION,
-            zip(
-                (f"request-{i // 100}" for i in range(rows)),
-                (i % 100 for i in range(rows)),
-                (1.7e9 + i * 0.01 for i in range(rows)),
-                ["1"] * rows,
-                ["primary"] * rows,
-                probability.tolist(),
-                (probability >= 0.5).astype(int).tolist(),
-                range(rows),
-                *columns,
-                strict=True,
-            ),
-        )
+        for start in range(0, rows, 100):  # requests of 100 records
+            block = slice(start, start + 100)
+            db.executemany(
+                prediction_log.PREDICTION,
+                prediction_log.prediction_rows(
+                    f"request-{start // 100}",
+                    1.7e9 + start * 0.01,
+                    "1",
+                    "primary",
+                    records[block],
+                    probability[block].tolist(),
+                    labels[block],
+                ),
+            )
     return path
 
 
@@ -59,7 +60,7 @@ def read_times(path: Path) -> tuple[float, float]:
     schema = importlib.import_module(f"{MODULE}.schema")
     query = f"select probability, {', '.join(schema.FEATURES)} from predictions where role = 'primary'"
     arrow, plain = [], []
-    for _ in range(3):
+    for _ in range(REPEATS):
         start = time.perf_counter()
         windows.logged_window(path, 0)
         arrow.append(time.perf_counter() - start)
@@ -71,6 +72,7 @@ def read_times(path: Path) -> tuple[float, float]:
 
 
 def main(rows: int) -> None:
+    run = Run("drift")
     with tempfile.TemporaryDirectory() as folder:
         project = bake(Path(folder), maturity_level="2", model_framework="sklearn", project_name="bench drift")
         python = "python"  # the project's own, from its .venv
@@ -82,18 +84,21 @@ def main(rows: int) -> None:
         (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
         sys.path.insert(0, str(project / "src"))
         path = write_log(project, rows)
-        runs = [measure([python, "-m", MODULE, "drift"], project) for _ in range(3)]
-        seconds = statistics.median(run[0] for run in runs)
-        memory = max(run[1] for run in runs)
+        runs = [measure([python, "-m", MODULE, "drift"], project) for _ in range(REPEATS)]
         arrow, plain = read_times(path)
-    print(f"## Drift over {rows:,} logged predictions x 15 features + the prediction (2 cores)\n")
-    print("| what | seconds |")
-    print("|---|---:|")
-    print(f"| `python -m {MODULE} drift`, end to end (peak {memory:.0f} MiB; median of 3) | {seconds:.1f} |")
-    print(f"| read the log: Arrow through ADBC | {arrow:.2f} |")
-    print(f"| read the log: pandas on sqlite3 | {plain:.2f} |")
-    print(f"\nReading through ADBC is {plain / arrow:.1f}x faster than pandas on sqlite3.")
+        versions = package_versions(project, "adbc-driver-sqlite", "pyarrow", "pandas", "scipy")
+    results = {
+        "rows": rows,
+        "repeats": REPEATS,
+        "drift_s": round(statistics.median(run[0] for run in runs), 2),
+        "runs_s": [round(run[0], 2) for run in runs],
+        "peak_mib": round(max(run[1] for run in runs)),
+        "read_adbc_s": round(arrow, 3),
+        "read_pandas_s": round(plain, 3),
+    }
+    run.write(results, {"rows": rows, "repeats": REPEATS, "window_rows": 0}, versions)
+    print_tables("drift")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200_000 if QUICK else 1_000_000)

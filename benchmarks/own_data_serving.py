@@ -6,14 +6,13 @@ single-record throughput should stay within 25 % of the example's. One project, 
 user does, served before and after adopting a real public table (ACTG 175, shipped inside the
 `lifelines` wheel), loaded by wrk at 16 connections in the same run.
 
-Run: python benchmarks/own_data_serving.py [seconds per measurement]
-Writes benchmarks/results/own_data_serving.json and prints the table for docs/benchmarks.md.
+Run: python benchmarks/own_data_serving.py [seconds per measurement, default 10; BENCH_QUICK=1: 3]
+Writes benchmarks/results/own_data_serving.json.
 """
 
 from __future__ import annotations
 
 import json
-import platform
 import re
 import shutil
 import subprocess
@@ -22,11 +21,10 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-from common import bake, measure, project_env
+from common import QUICK, Run, bake, measure, package_versions, print_tables, project_env
 from helpers import packaged_table, request_record
-from serving import median_of, start, stop, wrk
+from load import ensure_wrk, median_of, start, stop, wrk, wrk_version
 
-RESULTS = Path(__file__).resolve().parent / "results" / "own_data_serving.json"
 CONNECTIONS = 16
 PORTS = {"example": 8711, "adopted": 8712}
 
@@ -46,19 +44,23 @@ def trees(project: Path) -> int:
     return int(out.stdout.strip())
 
 
-def serve_and_load(project: Path, body: Path, name: str, seconds: int, scratch: Path) -> dict:
+def serve_and_load(project: Path, body: Path, name: str, seconds: int) -> dict:
     port = PORTS[name]
-    server = start(["make", "serve", f"PORT={port}"], project, port, project_env(project))
+    health = f"http://127.0.0.1:{port}/health/ready"
+    server = start(["make", "serve", f"PORT={port}"], project, health, project_env(project))
     try:
         url = f"http://127.0.0.1:{port}/predict"
-        wrk(url, body, 3, CONNECTIONS, scratch)  # warm-up
-        return median_of(3, lambda: wrk(url, body, seconds, CONNECTIONS, scratch))
+        wrk(url, body, 3, CONNECTIONS)  # warm-up
+        result = median_of(3, lambda: wrk(url, body, seconds, CONNECTIONS))
+        result["errors"] = result["non_2xx"] + result["socket_errors"] + result["timeouts"]
+        return result
     finally:
         stop(server)
 
 
-def main(seconds: int = 10) -> dict:
-    assert shutil.which("wrk"), "apt-get install wrk"
+def main(seconds: int) -> dict:
+    ensure_wrk()
+    run = Run("own_data_serving")
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         project = bake(root, maturity_level="1", model_framework="sklearn", project_name="bench own data")
@@ -66,7 +68,7 @@ def main(seconds: int = 10) -> dict:
         holdout = pd.read_parquet(project / "data/processed/holdout.parquet")
         example_body = root / "example.json"
         example_body.write_text(json.dumps({"records": [request_record(project, holdout.dropna().iloc[0])]}))
-        results = {"example": serve_and_load(project, example_body, "example", seconds, root)}
+        results = {"example": serve_and_load(project, example_body, "example", seconds)}
         results["example"]["trees"] = trees(project)
 
         data = root / "ACTG175.csv"
@@ -82,32 +84,17 @@ def main(seconds: int = 10) -> dict:
         measure(["make", "pipeline"], project)
         adopted_body = root / "adopted.json"
         adopted_body.write_text(json.dumps({"records": [request_record(project, pd.read_csv(data).dropna().iloc[0])]}))
-        results["adopted"] = serve_and_load(project, adopted_body, "adopted", seconds, root)
+        results["adopted"] = serve_and_load(project, adopted_body, "adopted", seconds)
         results["adopted"]["trees"] = trees(project)
 
+        versions = package_versions(project, "scikit-learn", "fastapi", "uvicorn")
     ratio = results["adopted"]["rps"] / results["example"]["rps"]
-    report = {
-        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
-        "connections": CONNECTIONS,
-        "seconds": seconds,
-        "results": results,
-        "adopted_over_example": round(ratio, 3),
-    }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"## Serving after `make adopt`, {CONNECTIONS} connections, wrk, median of 3 x {seconds} s\n")
-    print("| model | trees | req/s | p50 ms | p99 ms | non-2xx |")
-    print("|---|---:|---:|---:|---:|---:|")
-    labels = {
-        "example": "churn example (17 columns, constructed features)",
-        "adopted": "ACTG 175 adopted (23 features)",
-    }
-    for key, label in labels.items():
-        r = results[key]
-        print(f"| {label} | {r['trees']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} |")
-    print(f"\nadopted / example single-record throughput: {ratio:.2f}")
+    report = {**results, "adopted_over_example": round(ratio, 3)}
+    settings = {"connections": CONNECTIONS, "seconds": seconds, "runs": 3}
+    run.write(report, settings, {**versions, "wrk": wrk_version()})
+    print_tables("own_data_serving")
     return report
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3 if QUICK else 10)

@@ -4,7 +4,8 @@
 - every stage at 1x, 10x and 50x the default size (time and peak memory per stage);
 - vectorised aggregation in `ingest` against a row-by-row Python loop on the same data.
 
-Run: python benchmarks/pipeline.py [sizes, e.g. 1,10,50]
+Run: python benchmarks/pipeline.py [sizes, default 1,10,50; BENCH_QUICK=1: 1,5].
+Writes benchmarks/results/pipeline.json.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pandas as pd
-from common import bake, measure
+from common import QUICK, Run, bake, measure, package_versions, print_tables
 
 STAGES = ("ingest", "validate", "featurize", "train", "evaluate")
 
@@ -41,57 +42,65 @@ def aggregation_ratio(project: Path) -> tuple[float, float]:
     return vectorised, time.perf_counter() - start
 
 
+def count_rows(project: Path) -> tuple[int, int]:
+    customers = len(pd.read_csv(project / "data/raw/customers.csv", usecols=["customer_id"]))
+    with open(project / "data/raw/transactions.csv", "rb") as handle:
+        return customers, sum(1 for _ in handle) - 1
+
+
 def main(sizes: list[float]) -> None:
+    run = Run("pipeline")
     with tempfile.TemporaryDirectory() as folder:
         project = bake(Path(folder), maturity_level="2", model_framework="sklearn", project_name="bench churn")
         python = "python"  # the project's own, from its .venv
         module = "bench_churn"
 
         generate_1x, _ = measure([python, "-m", module, "generate"], project)
-        measure(
-            [
-                "dvc",
-                "add",
-                "--quiet",
-                *(f"data/raw/{n}.csv" for n in ("customers", "transactions", "support_tickets", "labels")),
-            ],
-            project,
-        )
+        customers, transactions = count_rows(project)
+        raw = [f"data/raw/{n}.csv" for n in ("customers", "transactions", "support_tickets", "labels")]
+        measure(["dvc", "add", "--quiet", *raw], project)
         full, full_memory = measure(["dvc", "repro"], project)
         noop, _ = measure(["dvc", "repro"], project)
         vectorised, naive = aggregation_ratio(project)
-        print("## Default sample (20,000 customers, ~265,000 transactions), level 2, scikit-learn\n")
-        print("| what | seconds |")
-        print("|---|---:|")
-        print(f"| sample generation (`make data`) | {generate_1x:.1f} |")
-        print(f"| full pipeline (`dvc repro`, 5 stages; peak {full_memory:.0f} MiB) | {full:.1f} |")
-        print(f"| no-op `dvc repro` | {noop:.2f} |")
-        print(f"\nAggregation of transactions per customer: groupby {vectorised * 1000:.0f} ms, "
-              f"row-by-row loop {naive * 1000:.0f} ms ({naive / vectorised:.0f}x slower).\n")  # fmt: skip
+        default = {
+            "customers": customers,
+            "transactions": transactions,
+            "generate_s": round(generate_1x, 2),
+            "repro_s": round(full, 2),
+            "repro_peak_mib": round(full_memory),
+            "noop_s": round(noop, 3),
+            "groupby_ms": round(vectorised * 1000, 2),
+            "loop_ms": round(naive * 1000, 1),
+        }
 
-        print("## Scaling (each stage as its own process)\n")
-        print("| size | customers | transactions | " + " | ".join(STAGES) + " | total s | s per 1x | peak MiB |")
-        print("|---" * (len(STAGES) + 6) + "|")
-        base = None
+        scaling = []
         for size in sizes:
+            for path in raw:  # the sample is written only into an empty data/raw
+                (project / path).unlink()
             measure([python, "-m", module, "generate", "--size", str(size)], project)
-            rows = len(pd.read_csv(project / "data/raw/customers.csv", usecols=["customer_id"]))
-            with open(project / "data/raw/transactions.csv", "rb") as handle:
-                transactions = sum(1 for _ in handle) - 1
-            timings, peak = [], 0.0
+            customers, transactions = count_rows(project)
+            stages, peak = {}, 0.0
             for stage in STAGES:
                 seconds, memory = measure([python, "-m", module, stage], project)
-                timings.append(seconds)
+                stages[stage] = round(seconds, 2)
                 peak = max(peak, memory)
-            total = sum(timings)
-            base = base or total / size
-            cells = " | ".join(f"{t:.1f}" for t in timings)
-            print(
-                f"| {size:g}x | {rows:,} | {transactions:,} | {cells} | {total:.1f} | {total / size:.1f} | {peak:.0f} |"
+            total = sum(stages.values())
+            scaling.append(
+                {
+                    "size": size,
+                    "customers": customers,
+                    "transactions": transactions,
+                    "stages": stages,
+                    "total_s": round(total, 2),
+                    "per_1x_s": round(total / size, 2),
+                    "peak_mib": round(peak),
+                }
             )
-        print(f"\n(s per 1x at the smallest size: {base:.1f}; linear growth keeps this column flat or falling)")
+        versions = package_versions(project, "dvc", "pandas", "scikit-learn", "great-expectations", "mlflow")
+    run.write({"default": default, "scaling": scaling}, {"sizes": sizes}, versions)
+    print_tables("pipeline")
 
 
 if __name__ == "__main__":
-    arg = sys.argv[1] if len(sys.argv) > 1 else "1,10,50"
+    arg = sys.argv[1] if len(sys.argv) > 1 else "1,5" if QUICK else "1,10,50"
     main([float(size) for size in arg.split(",")])

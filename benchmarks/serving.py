@@ -1,9 +1,16 @@
-"""The generated prediction service against `mlflow models serve` and a bare FastAPI endpoint.
+"""The generated prediction service beside `mlflow models serve`, MLServer and a bare FastAPI endpoint.
 
-All three serve on loopback on this machine, in one run, loaded by wrk (Debian package
-`wrk`): the same registered model for ours and MLflow's, the same request bodies.
+One level-2 scikit-learn project, set up as a user does; the same registered model behind every
+server (MLServer gets the same fitted pipeline saved with joblib), the same 1,000 holdout records in
+each server's own request format, and a check that every server answers the same probabilities.
+Each server is loaded by wrk with one record per request at a sweep of connection counts and
+with 1,000-record batches; every point is the median of 3 runs; each tool is reported at its
+best configuration and concurrency (the highest throughput without errors; within 5 % of it,
+the fewest connections) and at 1, 16 and 64 connections. Also: the cost of one scoring call of
+the fitted pipeline against the service's compiled path.
 
-Run: python benchmarks/serving.py [seconds per measurement]
+Run: python benchmarks/serving.py (BENCH_QUICK=1: 3 s runs and a shorter sweep; BENCH_SECONDS=n
+sets the run length). Writes benchmarks/results/serving.json.
 """
 
 from __future__ import annotations
@@ -11,168 +18,222 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
+import statistics
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
+import competitors
 import pandas as pd
-from common import bake, measure, project_env, user_env
+import yaml
+from common import QUICK, TEMPLATE, Run, bake, measure, package_versions, print_tables, project_env
+from load import ensure_wrk, failed, median_of, start, stop, wrk, wrk_version
 
-BARE_APP = """
-from fastapi import FastAPI
+MODULE = "bench_serve"
+RAW = TEMPLATE / "build" / "bench" / "serving-raw.json"
+SECONDS = int(os.environ.get("BENCH_SECONDS", "3" if QUICK else "10"))
+RUNS = 3
+SWEEP = (1, 4, 16, 64) if QUICK else (1, 2, 4, 8, 16, 32, 64)
+BATCH_SWEEP = (1, 2) if QUICK else (1, 2, 4)
+REPORTED = (1, 16, 64)
+BATCH_ROWS = 1000
+TOLERANCE = 1e-9  # the compiled path's proven bound against the pipeline
+# the served model from the registry, its compiled path, and the cost of one call of each
+PROBE = """
+import json, statistics, sys, time
+from pathlib import Path
+import joblib, pandas as pd
+from threadpoolctl import threadpool_limits
+from {module}.schema import FEATURES
+from {module}.serving.model_store import load_served_model
 
-app = FastAPI()
+threadpool_limits(limits=1)  # as the service scores
+served = load_served_model("models:/{module}@champion")
+joblib.dump(served.model, sys.argv[2])
+records = json.loads(Path(sys.argv[1]).read_text())
+frame = pd.DataFrame.from_records(records, columns=FEATURES)
+reference = served.model.predict_proba(frame)[:, 1].tolist()
 
 
-@app.post("/predict")
-async def predict() -> dict:
-    return {"predictions": [{"label": 0, "probability": 0.5}], "model_version": "1", "request_id": "x"}
+def per_call(score, rows, calls):
+    samples = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        score(rows)
+        samples.append(time.perf_counter() - start)
+    return round(statistics.median(samples) * 1000, 4)
+
+
+pipeline = lambda rows: served.model.predict_proba(pd.DataFrame.from_records(rows, columns=FEATURES))
+cost = {{}}
+for n, calls in ((1, 300), (len(records), 30)):
+    cost[f"pipeline_{{n}}"] = per_call(pipeline, records[:n], calls)
+    if served.compiled is not None:
+        cost[f"compiled_{{n}}"] = per_call(served.compiled.predict_proba, records[:n], calls)
+print(json.dumps({{"reference": reference, "cost_ms": cost, "compiled": served.compiled is not None}}))
 """
-WRK_POST = """
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = io.open("{body}"):read()
-{extra}
-"""
-PACED = "function delay() return {ms} end"  # each connection waits between requests: a fixed rate
 
 
-def start(
-    command: list[str], cwd: Path, port: int, env: dict[str, str] | None = None, health: str = "/docs"
-) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=env or user_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(
-                f"http://127.0.0.1:{port}/health" if "mlflow" in command[0] else f"http://127.0.0.1:{port}/docs",
-                timeout=1,
-            )
-            return process
-        except OSError:
-            time.sleep(0.5)
-    stop(process)
-    raise RuntimeError(f"{' '.join(command)} did not start")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop a server and every worker it spawned (mlflow's outlive their parent otherwise)."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(process.pid, signal.SIGKILL)
-
-
-def wrk(url: str, body: Path, seconds: int, connections: int, script_dir: Path, paced_ms: int | None = None) -> dict:
-    script = script_dir / f"wrk-{body.stem}-{paced_ms}.lua"
-    extra = PACED.format(ms=paced_ms) if paced_ms else ""
-    script.write_text(WRK_POST.format(body=body, extra=extra))
+def probe(project: Path, records: Path, model: Path, env: dict[str, str]) -> dict:
+    script = records.parent / "probe.py"
+    script.write_text(PROBE.format(module=MODULE))
     out = subprocess.run(
-        ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    latency = {p: re.search(rf"{p}%\s+([\d.]+)(us|ms|s)", out) for p in ("50", "99")}
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {
-        "rps": rate,
-        **{f"p{p}_ms": float(m.group(1)) * scale[m.group(2)] for p, m in latency.items()},
-        "errors": int(non2xx.group(1)) if non2xx else 0,
-    }
+        ["python", str(script), str(records), str(model)],
+        cwd=project,
+        env={**env, "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def median_of(runs: int, measure_once: Callable[[], dict]) -> dict:
-    """The run with the median throughput: a shared 2-core machine is noisy."""
-    results = sorted((measure_once() for _ in range(runs)), key=lambda result: result["rps"])
-    return results[len(results) // 2]
+def best(points: dict[str, dict]) -> str | None:
+    """The connection count with the highest throughput without errors; within 5 % of it, the fewest connections."""
+    working = {c: point for c, point in points.items() if not failed(point)}
+    if not working:
+        return None
+    top = max(point["rps"] for point in working.values())
+    return min((c for c, point in working.items() if point["rps"] >= 0.95 * top), key=int)
 
 
-def main(seconds: int = 15) -> None:
+def measure_server(server: competitors.Server, root: Path, reference: list[float]) -> dict:
+    """Start, check its answers against the pipeline's, sweep single records and batches, stop."""
+    log = root / f"{server.tool}-{re.sub(r'[^a-z0-9]+', '-', server.variant)}.log"
+    process = start(server.command, server.cwd, server.health_url, server.env, log)
+    try:
+        entry: dict = {"variant": server.variant}
+        if "batch" in server.bodies:
+            answered = competitors.probabilities(server, competitors.post(server.url, server.bodies["batch"]))
+            gaps = [abs(a - b) for a, b in zip(answered, reference, strict=True)]
+            entry["max_abs_diff"] = max(gaps)
+            entry["identical_rows"] = sum(gap == 0 for gap in gaps)
+            # the same fitted pipeline must give the same numbers; ours may differ within its proven bound
+            limit = TOLERANCE if server.tool == "ours" else 0.0
+            assert entry["max_abs_diff"] <= limit, f"{server.tool} is {entry['max_abs_diff']:.2e} off the pipeline"
+        wrk(server.url, server.bodies["single"], 2, 16)  # warm-up
+        entry["single"] = {
+            str(c): median_of(RUNS, lambda c=c: wrk(server.url, server.bodies["single"], SECONDS, c)) for c in SWEEP
+        }
+        if "batch" in server.bodies:
+            entry["batch"] = {
+                str(c): median_of(RUNS, lambda c=c: wrk(server.url, server.bodies["batch"], SECONDS, c))
+                for c in BATCH_SWEEP
+            }
+        return entry
+    finally:
+        stop(process)
+
+
+def over(ours: dict, other: dict) -> float | None:
+    """Our throughput over another's; None when the other answered nothing in the run."""
+    return round(ours["rps"] / other["rps"], 3) if other["rps"] else None
+
+
+def summarise(tools: dict[str, list[dict]]) -> dict:
+    """Each tool at its best (configuration and concurrency), at the reported concurrencies, and ours over each."""
+    summary = {}
+    for tool, variants in tools.items():
+        chosen = {}
+        for kind in ("single", "batch"):
+            candidates = [(v, best(v[kind])) for v in variants if kind in v]
+            candidates = [(v, c) for v, c in candidates if c is not None]
+            if not candidates:
+                continue
+            variant, connections = max(candidates, key=lambda vc: vc[0][kind][vc[1]]["rps"])
+            chosen[kind] = {
+                "variant": variant["variant"],
+                "connections": int(connections),
+                **variant[kind][connections],
+            }
+            if kind == "single":
+                chosen["at"] = {str(c): variant["single"][str(c)] for c in REPORTED}
+        summary[tool] = chosen
+    ours = summary["ours"]
+    for tool, chosen in summary.items():
+        if tool == "ours" or "single" not in chosen:  # no error-free point: nothing to compare with
+            continue
+        ratios = {"single_best": over(ours["single"], chosen["single"])}
+        for c in REPORTED:
+            ratios[f"single_{c}"] = over(ours["at"][str(c)], chosen["at"][str(c)])
+        if "batch" in chosen:
+            ratios["batch_best"] = over(ours["batch"], chosen["batch"])
+        chosen["ours_over"] = ratios
+    return summary
+
+
+def main() -> None:
+    ensure_wrk()
+    run = Run("serving")
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         project = bake(root, maturity_level="2", model_framework="sklearn", project_name="bench serve")
-        module, python, bin_ = "bench_serve", "python", project / ".venv/bin"
-        measure([python, "-m", module, "generate"], project)
-        measure([python, "-m", module, "pipeline"], project)
+        measure(["python", "-m", MODULE, "generate"], project)
+        measure(["python", "-m", MODULE, "pipeline"], project)
+        contract = yaml.safe_load((project / f"src/{MODULE}/contract.yaml").read_text())
+        columns = [c for c in contract["model_input"]["columns"] if c.get("role") in ("id", "feature")]
         holdout = pd.read_parquet(project / "data/processed/holdout.parquet")
-        columns = [c for c in holdout.columns if c not in ("gender", "churned")]
-        features = [c for c in columns if c != "customer_id"]
-        one, batch = holdout[columns].head(1).to_dict("records"), holdout[columns].head(1000).to_dict("records")
-        bodies = {
-            "ours-1": {"records": one},
-            "ours-1000": {"records": batch},
-            "mlflow-1": {"dataframe_records": holdout[features].head(1).to_dict("records")},
-            "mlflow-1000": {"dataframe_records": holdout[features].head(1000).to_dict("records")},
-        }
-        paths = {}
-        for name, payload in bodies.items():
-            paths[name] = root / f"{name}.json"
-            paths[name].write_text(json.dumps(payload))
-        (root / "bare.py").write_text(BARE_APP)
+        names = [c["name"] for c in columns]
+        rows = json.loads(holdout[names].dropna().head(BATCH_ROWS).to_json(orient="records"))
+        bodies = competitors.write_bodies(root, columns, rows)
+        (root / "records.json").write_text(json.dumps(rows))
         tracking = project_env(project, MLFLOW_TRACKING_URI=f"sqlite:///{project / 'mlflow.db'}")
+        model_file = root / "model.joblib"
+        probed = probe(project, root / "records.json", model_file, tracking)
+        venv = competitors.mlserver_environment(root, project)
 
-        results: dict[str, dict] = {}
-        server = start([python, "-m", module, "serve", "--port", "8701"], project, 8701, tracking)
-        try:
-            url = "http://127.0.0.1:8701/predict"
-            wrk(url, paths["ours-1"], 3, 64, root)  # warm-up
-            results["ours single"] = median_of(3, lambda: wrk(url, paths["ours-1"], seconds, 64, root))
-            results["ours paced"] = wrk(url, paths["ours-1"], seconds, 10, root, paced_ms=45)
-            results["ours batch"] = wrk(url, paths["ours-1000"], seconds, 1, root)
-        finally:
-            stop(server)
-        mlflow_cmd = [str(bin_ / "mlflow"), "models", "serve", "-m", f"models:/{module}@champion"]
-        server = start(
-            [*mlflow_cmd, "--env-manager", "local", "-p", "8702", "-h", "127.0.0.1"], project, 8702, tracking
-        )
-        try:
-            url = "http://127.0.0.1:8702/invocations"
-            wrk(url, paths["mlflow-1"], 3, 64, root)
-            results["mlflow single"] = median_of(3, lambda: wrk(url, paths["mlflow-1"], seconds, 64, root))
-            results["mlflow batch"] = wrk(url, paths["mlflow-1000"], seconds, 1, root)
-        finally:
-            stop(server)
-        bare = [str(bin_ / "uvicorn"), "--app-dir", str(root), "bare:app", "--port", "8703", "--no-access-log"]
-        server = start(bare, root, 8703, project_env(project))
-        try:
-            url = "http://127.0.0.1:8703/predict"
-            wrk(url, paths["ours-1"], 3, 64, root)
-            results["bare single"] = median_of(3, lambda: wrk(url, paths["ours-1"], seconds, 64, root))
-        finally:
-            stop(server)
+        servers = [
+            competitors.ours(project, MODULE, 8701, bodies["ours"], tracking),
+            competitors.mlflow(project, MODULE, 8702, 1, bodies["mlflow"], tracking),
+            competitors.mlflow(project, MODULE, 8702, 2, bodies["mlflow"], tracking),
+            competitors.mlserver(root, venv, project, model_file, 8710, 1, bodies["mlserver"]),
+            competitors.mlserver(root, venv, project, model_file, 8720, 0, bodies["mlserver"]),
+            competitors.bare(root, project, 8703, bodies["ours"]),
+        ]
+        tools: dict[str, list[dict]] = {}
+        RAW.parent.mkdir(parents=True, exist_ok=True)
+        for server in servers:
+            print(f"measuring {server.tool} ({server.variant})", flush=True)
+            tools.setdefault(server.tool, []).append(measure_server(server, root, probed["reference"]))
+            RAW.write_text(
+                json.dumps({"tools": tools, "probe": probed})
+            )  # what is measured so far, if a later step fails
+        versions = package_versions(project, "scikit-learn", "mlflow", "fastapi", "uvicorn", "pydantic")
+        mlserver_versions = subprocess.run(
+            [str(venv / "bin/python"), "-c", "import importlib.metadata as m; print(m.version('mlserver'))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
 
-    ours, mlflow, ceiling = results["ours single"], results["mlflow single"], results["bare single"]
-    print(f"## Serving, 2 cores, wrk on loopback, {seconds} s per run (single-record rows: median of 3)\n")
-    print("| measurement | req/s | p50 ms | p99 ms | non-2xx |")
-    print("|---|---:|---:|---:|---:|")
-    labels = {
-        "ours single": "this service, 1 record, 64 connections",
-        "mlflow single": "`mlflow models serve`, 1 record, 64 connections",
-        "bare single": "bare FastAPI returning a constant, 64 connections",
-        "ours paced": "this service, 1 record, paced at ~200 req/s",
-        "ours batch": "this service, 1000-record batch, 1 connection",
-        "mlflow batch": "`mlflow models serve`, 1000-record batch, 1 connection",
+    results = {
+        "summary": summarise(tools),
+        "tools": tools,
+        "tolerance": TOLERANCE,
+        "compiled": probed["compiled"],
+        "call_cost_ms": probed["cost_ms"],
+        "batch_rows": BATCH_ROWS,
     }
-    for key, label in labels.items():
-        r = results[key]
-        print(f"| {label} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} |")
-    print(f"\nsingle-record throughput: {ours['rps'] / mlflow['rps']:.1f}x `mlflow models serve`, "
-          f"{100 * ours['rps'] / ceiling['rps']:.0f} % of the bare endpoint")  # fmt: skip
+    settings = {
+        "seconds": SECONDS,
+        "runs": RUNS,
+        "sweep": list(SWEEP),
+        "batch_sweep": list(BATCH_SWEEP),
+        "reported": list(REPORTED),
+        "wrk_timeout_s": 30,
+        "median_spread": round(
+            statistics.median(
+                max(p["runs_rps"]) / max(min(p["runs_rps"]), 0.1) - 1
+                for variants in tools.values()
+                for v in variants
+                for p in v["single"].values()
+            ),
+            3,
+        ),
+    }
+    run.write(results, settings, {**versions, "mlserver": mlserver_versions, "wrk": wrk_version()})
+    print_tables("serving")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 15)
+    main()

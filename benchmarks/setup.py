@@ -8,14 +8,12 @@ A level-2 scikit-learn project, from a user's clean environment (nothing activat
 - plain `python -m venv` + `pip install -e ".[pipeline,dev]"` with an empty and a warm pip cache.
 
 Cold runs use their own empty caches, so they download everything each time.
-Run: python benchmarks/setup.py [warm repeats]; writes benchmarks/results/setup.json.
+Run: python benchmarks/setup.py [repeats, default 3; BENCH_QUICK=1: 1]; writes benchmarks/results/setup.json.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -24,10 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import TEMPLATE
+from common import QUICK, TEMPLATE, Run, print_tables
 from helpers import bake_project, interpreter, user_env
 
-RESULTS = TEMPLATE / "benchmarks" / "results" / "setup.json"
 PYTHON = "3.11"
 
 
@@ -49,7 +46,8 @@ def pip_install(project: Path, env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def main(repeats: int = 3) -> None:
+def main(repeats: int) -> None:
+    bench = Run("setup")
     (TEMPLATE / "build").mkdir(exist_ok=True)
     # in build/: the same file system as the caches, so uv hard-links as it does for users
     with tempfile.TemporaryDirectory(dir=TEMPLATE / "build") as folder:
@@ -80,36 +78,26 @@ def main(repeats: int = 3) -> None:
         pip_warm_env = fresh_caches(f"pip-cold-{repeats - 1}")
         pip_warm = [pip_install(project, pip_warm_env) for _ in range(repeats)]
 
-    def row(what: str, samples: list[float]) -> dict:
+    def row(key: str, what: str, samples: list[float]) -> dict:
         return {
+            "key": key,
             "what": what,
             "median_s": round(statistics.median(samples), 2),
             "runs_s": [round(s, 2) for s in samples],
         }
 
     rows = [
-        row("make setup, empty cache (resolve, write uv.lock, download, install)", cold),
-        row("make setup, warm cache, with uv.lock, no .venv", warm),
-        row("make setup, nothing changed", unchanged),
-        row("python -m venv + pip install -e .[pipeline,dev], empty pip cache", pip_cold),
-        row("python -m venv + pip install -e .[pipeline,dev], warm pip cache", pip_warm),
+        row("uv_cold", "`make setup`, empty cache (resolve, write `uv.lock`, download, install)", cold),
+        row("uv_warm", "`make setup`, warm cache, with `uv.lock`, no `.venv` (a new clone, a CI runner)", warm),
+        row("uv_unchanged", "`make setup`, nothing changed", unchanged),
+        row("pip_cold", '`python -m venv` + `pip install -e ".[pipeline,dev]"`, empty pip cache', pip_cold),
+        row("pip_warm", '`python -m venv` + `pip install -e ".[pipeline,dev]"`, warm pip cache', pip_warm),
     ]
     version = subprocess.run([sys.executable, "-m", "uv", "--version"], capture_output=True, text=True, check=False)
-    report = {
-        "benchmark": "benchmarks/setup.py",
-        "project": "level 2, scikit-learn, Python 3.11",
-        "packages": packages,
-        "machine": {"cores": os.cpu_count(), "system": platform.platform()},
-        "uv": version.stdout.strip(),
-        "date": time.strftime("%Y-%m-%d", time.gmtime()),
-        "rows": rows,
-    }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"| what | median s | runs |\n|---|---:|---|  ({packages} packages)")
-    for entry in rows:
-        print(f"| {entry['what']} | {entry['median_s']:.2f} | {', '.join(map(str, entry['runs_s']))} |")
+    results = {"project": "level 2, scikit-learn, Python 3.11", "packages": packages, "rows": rows}
+    bench.write(results, {"repeats": repeats}, {"uv": version.stdout.strip()})
+    print_tables("setup")
 
 
 if __name__ == "__main__":
-    main(*(int(arg) for arg in sys.argv[1:]))
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1 if QUICK else 3)
