@@ -21,7 +21,7 @@ setup: ## create $(VENV) with the template's test tools and what generated proje
 	$(BIN)/python -m pip install --group test
 
 test: ## every template test, including the slow ones that run generated projects
-	$(BIN)/python -m pytest -m "slow or not slow"
+	$(BIN)/python -m pytest -m "slow or not slow" --durations=30
 
 test-fast: ## the fast structure, lint and input checks only (seconds)
 	$(BIN)/python -m pytest

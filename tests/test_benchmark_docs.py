@@ -21,7 +21,7 @@ FIGURE = re.compile(r"\b\d[\d,.]*\s?(?:ms|s|min|MiB|GiB|req/s|rows/s|x|%)(?![\w-
 # pages whose figures must all be rendered (others quote limits and settings, not measurements)
 MEASURED_PAGES = ("README.md", "docs/benchmarks.md", "docs/serving.md")
 # settings these pages quote, which look like figures
-SETTINGS = ("wrk's timeout is 30 s", "the pod's 1 GiB")
+SETTINGS = ("wrk's timeout is 30 s", "the pod's 1 GiB", "`HEADER_TIMEOUT` (10 s)", "`BODY_TIMEOUT` (30 s)")
 
 
 def benchmark_scripts() -> set[str]:

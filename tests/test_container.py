@@ -51,7 +51,7 @@ def test_image_builds_runs_and_answers(base_image: str, tmp_path: Path) -> None:
     module = "churn_image"
     project = new_project(tmp_path, project_name="churn image")
     run(["python", "-m", module, "generate", "--size", "0.25"], project, activate=True)
-    for stage in ("ingest", "validate", "featurize", "train"):
+    for stage in ("ingest", "validate", "featurize", "train", "evaluate"):  # evaluate promotes the model
         run(["python", "-m", module, stage], project, activate=True)
     (project / "uv.lock").unlink()  # docker-build writes the lock the image installs from when it is missing
     image = "localhost/churn-image:test"

@@ -128,8 +128,9 @@ def test_the_prediction_log_is_a_window_of_the_newest_primary_answers(
     for start in range(0, 1000, 250):
         batch = records[start : start + 250]
         probabilities = [start / 1000] * len(batch)
-        log.record_predictions(f"request-{start}", "1", "primary", batch, probabilities, [0] * len(batch))
-        log.record_predictions(f"request-{start}", "2", "shadow", batch, [1.0] * len(batch), [1] * len(batch))
+        primary, shadow = [("1", "primary")] * len(batch), [("2", "shadow")] * len(batch)
+        log.record_predictions(f"request-{start}", batch, probabilities, [0] * len(batch), primary)
+        log.record_predictions(f"request-{start}", batch, [1.0] * len(batch), [1] * len(batch), shadow)
     log.close()
     window = check_window(logged_window(tmp_path / "predictions.db", 500), "log", settings["min_rows"])
     assert len(window) == 500

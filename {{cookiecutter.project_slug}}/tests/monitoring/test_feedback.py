@@ -15,7 +15,7 @@ from {{ cookiecutter.module_name }}.monitoring.feedback import (
     logged_feedback,
 )
 from {{ cookiecutter.module_name }}.serving.compiled import probe_records
-from {{ cookiecutter.module_name }}.serving.prediction_log import PredictionLog
+from {{ cookiecutter.module_name }}.serving.prediction_log import Feedback, PredictionLog
 
 
 def labelled(rows: int, accuracy: float, start: str, seed: int) -> pd.DataFrame:
@@ -61,9 +61,10 @@ def test_feedback_sent_to_the_service_joins_the_logged_predictions(tmp_path: Pat
     log = PredictionLog(tmp_path / "predictions.db")
     records = probe_records(count=200)
     probabilities = [0.9 if i % 2 else 0.1 for i in range(200)]
-    log.record_predictions("request-1", "1", "primary", records, probabilities, [i % 2 for i in range(200)])
-    log.record_predictions("request-1", "2", "shadow", records, probabilities, [0] * 200)
-    log.record_feedback("request-1", [i % 2 if i < 150 else 1 - i % 2 for i in range(200)])
+    log.record_predictions("request-1", records, probabilities, [i % 2 for i in range(200)], [("1", "primary")] * 200)
+    log.record_predictions("request-1", records, probabilities, [0] * 200, [("2", "shadow")] * 200)
+    labels = tuple(i % 2 if i < 150 else 1 - i % 2 for i in range(200))
+    assert log.submit_feedback("request-1", labels) == (Feedback.ACCEPTED, 200)
     log.close()
     frame = logged_feedback(tmp_path / "predictions.db")
     assert len(frame) == 200  # the shadow's answers are not the served ones
