@@ -116,7 +116,8 @@ async def feedback(traffic: Traffic) -> Outcome:
         await asyncio.sleep(0.1)
         return IDLE, 0
     _, request_id, rows = traffic.rng.choice(settled)
-    labels = [traffic.rng.randint(0, 1) for _ in range(rows)]
+    labels_of_this_id = random.Random(request_id)  # a repeat sends the same labels: 200, already recorded
+    labels = [labels_of_this_id.randint(0, 1) for _ in range(rows)]
     response = await send(traffic, "/feedback", json.dumps({"request_id": request_id, "labels": labels}).encode())
     if response.status_code == 202:
         traffic.feedback.append((request_id, rows))

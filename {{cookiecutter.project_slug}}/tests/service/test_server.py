@@ -85,6 +85,23 @@ def test_a_head_over_the_limit_gets_431_and_the_connection_closes(port: int) -> 
     assert time.monotonic() - started < 5
 
 
+def test_a_whole_head_over_the_limit_in_one_read_is_refused_before_the_app_sees_it(
+    port: int, records: list[dict[str, Any]]
+) -> None:
+    with socket.create_connection(("127.0.0.1", port)) as connection:
+        connection.sendall(request(records[:1], extra_headers=f"x-big: {'a' * 8000}\r\n"))
+        reply = answer(connection)
+    assert reply.startswith(b"HTTP/1.1 431 "), reply[:200]
+    assert b"probability" not in reply
+
+
+def test_a_head_under_the_limit_is_served(port: int, records: list[dict[str, Any]]) -> None:
+    with socket.create_connection(("127.0.0.1", port)) as connection:
+        connection.sendall(request(records[:1], extra_headers=f"x-padding: {'a' * 3000}\r\nconnection: close\r\n"))
+        reply = answer(connection)
+    assert reply.startswith(b"HTTP/1.1 200 "), reply[:200]
+
+
 def test_a_head_that_trickles_in_gets_408_after_the_deadline(port: int) -> None:
     with socket.create_connection(("127.0.0.1", port)) as connection:
         started = time.monotonic()

@@ -29,6 +29,10 @@ from .settings import Settings, SettingsError
 log = logging.getLogger(__name__)
 
 
+class HeadTooLarge(Exception):
+    """Raised from a parser callback: httptools stops parsing and uvicorn answers the error."""
+
+
 class BoundedHttp(HttpToolsProtocol):
     """uvicorn's httptools protocol with a size limit on the request head and read deadlines."""
 
@@ -38,7 +42,7 @@ class BoundedHttp(HttpToolsProtocol):
 
     def connection_made(self, transport: Any) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._head_bytes, self._in_head = 0, True
+        self._head_bytes, self._parsed_head, self._in_head = 0, 0, True
         self._due: float | None = None
         self._awaited, self._allowed = "", 0.0
         self._timer: Any = None
@@ -53,15 +57,35 @@ class BoundedHttp(HttpToolsProtocol):
         if self._in_head:
             self._head_bytes += len(data)
         super().data_received(data)
-        # checked after parsing: a head completed in this chunk is fine, body bytes included
+        # a head still incomplete after this chunk; a complete one is measured by the callbacks below
         if self._in_head and self._head_bytes > self.max_header_bytes and not self.transport.is_closing():
             self._refuse(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, f"request head over {self.max_header_bytes} bytes")
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._head_bytes, self._in_head = 0, True
+        self._head_bytes, self._parsed_head, self._in_head = 0, 0, True
         if self._due is None:
             self._expect("request head", self.header_timeout)
+
+    def on_url(self, url: bytes) -> None:
+        self._count_head(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_head(len(name) + len(value))
+        super().on_header(name, value)
+
+    def _count_head(self, size: int) -> None:
+        """Stop a head that arrived whole in one read before the application sees it."""
+        self._parsed_head += size
+        if self._parsed_head > self.max_header_bytes:
+            raise HeadTooLarge
+
+    def send_400_response(self, msg: str) -> None:
+        if self._parsed_head > self.max_header_bytes:
+            self._refuse(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, f"request head over {self.max_header_bytes} bytes")
+        else:
+            super().send_400_response(msg)
 
     def on_headers_complete(self) -> None:
         self._in_head = False
