@@ -5,10 +5,9 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
-from helpers import BASE_IMAGE, Bake, new_project, podman, run
+from helpers import BASE_IMAGE, Bake, bake_project, new_project, podman, run
 
 BASE_CONTAINERFILE = """FROM localhost/mlops-template-debian:bookworm
 RUN apt-get update && apt-get install -y --no-install-recommends python3 python3-venv ca-certificates \\
@@ -17,13 +16,11 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 python3
 
 
 @pytest.fixture
-def bake(cookies: Any) -> Bake:
-    """Bake with the given answers; fail the test with cookiecutter's error when baking fails."""
+def bake(tmp_path_factory: pytest.TempPathFactory) -> Bake:
+    """Bake with the given answers, each call into a folder of its own; cookiecutter's error fails the test."""
 
     def _bake(**answers: str) -> Path:
-        result = cookies.bake(extra_context=answers)
-        assert result.exit_code == 0, result.exception
-        return Path(result.project_path)
+        return bake_project(tmp_path_factory.mktemp("baked"), **answers)
 
     return _bake
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import pytest
 import yaml
 from cookiecutter.main import cookiecutter
 
@@ -196,6 +197,22 @@ def run(
     return result
 
 
+GIT_IDENTITY = ("-c", "user.name=Test", "-c", "user.email=test@example.com")
+
+
+def git(project: Path, *args: str) -> str:
+    """`git <args>` in the project as a user with an identity; its output, stripped."""
+    return run(["git", *GIT_IDENTITY, *args], project).stdout.strip()
+
+
+def tool(name: str) -> str:
+    """A test tool's path: the test environment's (`make setup` installs it), else the machine's (`.ci/run`)."""
+    path = shutil.which(name, path=f"{TOOLS}{os.pathsep}{os.environ['PATH']}")
+    if path is None:
+        pytest.fail(f"{name} is not installed: `make setup` installs the Python tools, .ci/run the system ones")
+    return path
+
+
 def interpreter(version: str) -> str:
     """The python<version> a user has: on PATH, else a pyenv installation of it."""
     name = f"python{version}"
@@ -252,6 +269,7 @@ def assert_gate_met(project: Path) -> dict:
 
 
 def free_port() -> int:
+    """A TCP port nothing listens on now, for a service a test starts."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]

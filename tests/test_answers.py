@@ -21,7 +21,6 @@ import jinja2
 import markdown
 import pytest
 import yaml
-from cookiecutter.main import cookiecutter
 from helpers import (
     ACTIONS_EXPRESSION,
     ALERT_TEMPLATE,
@@ -29,6 +28,8 @@ from helpers import (
     JINJA,
     TEMPLATE,
     assert_ruff_clean,
+    bake_project,
+    git,
     jinja_literal,
     parse_generated,
     project_files,
@@ -123,7 +124,7 @@ def bake_hostile(output: Path, index: int) -> tuple[Path, dict[str, str]]:
     licenses = ("MIT", "BSD-3-Clause", "Proprietary", "Apache-2.0")
     context = {key: jinja_literal(value) for key, value in answers.items()}
     context |= {"maturity_level": level, "model_framework": framework, "license": licenses[index % len(licenses)]}
-    project = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output), extra_context=context))
+    project = bake_project(output, **context)
     return project, answers
 
 
@@ -307,7 +308,7 @@ def test_hostile_answers_land_escaped_in_every_file(tmp_path: Path, index: int) 
 def test_names_derived_from_free_text_are_valid(
     tmp_path: Path, answers: dict[str, str], derived: dict[str, str]
 ) -> None:
-    project = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(tmp_path), extra_context=answers))
+    project = bake_project(tmp_path, **answers)
     recorded = json.loads((project / ".cruft.json").read_text(encoding="utf-8"))["context"]["cookiecutter"]
     assert {key: recorded[key] for key in derived} == derived
 
@@ -344,11 +345,8 @@ def test_hostile_project_installs_and_serves_its_openapi_page(tmp_path: Path, in
 
 @pytest.mark.parametrize("author", [".", "<>", "'\"'", "\\"])
 def test_an_author_git_cannot_take_still_gets_a_repository(tmp_path: Path, author: str) -> None:
-    project = Path(
-        cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(tmp_path), extra_context={"author_name": author})
-    )
-    log = subprocess.run(["git", "log", "--format=%an"], cwd=project, capture_output=True, text=True, check=True)
-    assert log.stdout.split() == ["my-org"]  # the derived GitHub owner stands in for the name
+    project = bake_project(tmp_path, author_name=author)
+    assert git(project, "log", "--format=%an").split() == ["my-org"]  # the derived GitHub owner stands in for the name
     assert author in (project / "LICENSE").read_text(encoding="utf-8")
 
 

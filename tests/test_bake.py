@@ -20,6 +20,7 @@ from helpers import (
     TEMPLATE,
     Bake,
     assert_ruff_clean,
+    git,
     matrix,
     matrix_id,
     parse_generated,
@@ -136,14 +137,10 @@ def test_answers_are_recorded_for_cruft(bake: Bake) -> None:
 
 def test_project_is_a_git_repository_on_main_with_one_clean_commit(bake: Bake) -> None:
     project = bake()
-
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=project, capture_output=True, text=True, check=True).stdout.strip()
-
-    assert git("branch", "--show-current") == "main"
-    assert len(git("log", "--oneline").splitlines()) == 1
-    assert git("status", "--porcelain") == ""
-    assert git("log", "-1", "--format=%an <%ae>") == "Jane Doe <jane.doe@example.com>"
+    assert git(project, "branch", "--show-current") == "main"
+    assert len(git(project, "log", "--oneline").splitlines()) == 1
+    assert git(project, "status", "--porcelain") == ""
+    assert git(project, "log", "-1", "--format=%an <%ae>") == "Jane Doe <jane.doe@example.com>"
 
 
 def test_long_names_still_give_lint_clean_code(bake: Bake) -> None:

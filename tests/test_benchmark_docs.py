@@ -6,14 +6,11 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from helpers import TEMPLATE
-
-sys.path.insert(0, str(TEMPLATE / "scripts"))
 import render_benchmarks
+from helpers import TEMPLATE
 
 BENCHMARKS = TEMPLATE / "benchmarks"
 # a measured quantity: a number with a unit of time, memory, throughput or a ratio

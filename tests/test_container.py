@@ -7,7 +7,6 @@ Docker Hub is out of reach here, so the tests build a local Debian base image wi
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import time
 import urllib.error
@@ -15,7 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from helpers import CA_BUNDLE, CHOICES, Bake, new_project, podman, run
+from helpers import CA_BUNDLE, CHOICES, Bake, free_port, new_project, podman, run, tool
 
 RUN_FLAGS = ["--runtime", "runc", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"]
 
@@ -25,15 +24,9 @@ RUN_FLAGS = ["--runtime", "runc", "--ulimit", "nofile=1024:1024", "--ulimit", "n
 def test_dockerfile_is_hadolint_clean(bake: Bake, level: str, framework: str) -> None:
     project = bake(maturity_level=level, model_framework=framework)
     result = subprocess.run(
-        ["hadolint", "--failure-threshold", "warning", "Dockerfile"], cwd=project, capture_output=True, text=True
+        [tool("hadolint"), "--failure-threshold", "warning", "Dockerfile"], cwd=project, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def http(url: str, payload: dict | None = None) -> tuple[int, dict]:

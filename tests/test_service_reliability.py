@@ -8,14 +8,13 @@ from __future__ import annotations
 import re
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-from helpers import RunningService, holdout_records
+from helpers import RunningService, holdout_records, tool
 
 pytestmark = pytest.mark.slow
 
@@ -23,7 +22,7 @@ pytestmark = pytest.mark.slow
 def test_a_thousand_generated_requests_find_no_5xx_and_no_schema_break(trained_project: Path, tmp_path: Path) -> None:
     with RunningService(trained_project, tmp_path / "log.db") as service:
         result = subprocess.run(
-            [str(Path(sys.executable).parent / "schemathesis"), "run", f"{service.url}/openapi.json",
+            [tool("schemathesis"), "run", f"{service.url}/openapi.json",
              "--checks", "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance",
              "--max-examples", "200", "--generation-deterministic"],
             capture_output=True, text=True, check=False, timeout=900,

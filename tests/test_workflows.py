@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 import tomllib
 from collections.abc import Iterator
@@ -26,24 +25,21 @@ from typing import Any
 
 import pytest
 import yaml
-from cookiecutter.main import cookiecutter
 from helpers import (
     CA_BUNDLE,
-    TEMPLATE,
     bake_project,
+    git,
     podman,
     python_prefix,
     run,
     setup_project,
+    tool,
     user_env,
 )
-
-sys.path.insert(0, str(Path(__file__).parent / "act"))
 from registry import Registry
 
 STANDINS = Path(__file__).parent / "act"
 PROJECT_PYTHON = "3.11"  # the default answer, the version of the act projects
-TOOLS = Path(sys.executable).parent
 PINNED = re.compile(r"^(?P<action>[\w.-]+/[\w.-]+(?:/[\w./-]+)?)@(?P<sha>[0-9a-f]{40})$")
 VERSION_COMMENT = re.compile(r"uses: \S+ # v\d+\.\d+\.\d+$")
 
@@ -68,17 +64,13 @@ VARIANTS = {
 AUTOMATED = [name for name, answers in VARIANTS.items() if answers["maturity_level"] != "1"]
 
 
-def tool(name: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(TOOLS / name), *args], cwd=cwd, capture_output=True, text=True, check=False)
-
-
 @pytest.fixture(scope="module")
 def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """One bake per variant, shared by the fast checks."""
     baked = {}
     for name, answers in VARIANTS.items():
         output = tmp_path_factory.mktemp(name)
-        baked[name] = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output), extra_context=answers))
+        baked[name] = bake_project(output, **answers)
     return baked
 
 
@@ -104,14 +96,14 @@ def triggers(workflow: Path) -> dict[str, Any]:
 
 @pytest.mark.parametrize("variant", AUTOMATED)
 def test_workflows_pass_actionlint(projects: dict[str, Path], variant: str) -> None:
-    result = tool("actionlint", "-no-color", cwd=projects[variant])
+    result = run([tool("actionlint"), "-no-color"], projects[variant], check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("variant", AUTOMATED)
 def test_zizmor_finds_nothing_even_as_an_auditor(projects: dict[str, Path], variant: str) -> None:
     project = projects[variant]
-    result = tool("zizmor", "--offline", "--persona", "auditor", "--no-progress", ".", cwd=project)
+    result = run([tool("zizmor"), "--offline", "--persona", "auditor", "--no-progress", "."], project, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings to report" in result.stdout
     assert "suppressed" not in result.stdout
@@ -129,7 +121,7 @@ def test_workflows_and_actions_match_githubs_schemas(projects: dict[str, Path], 
         ("vendor.github-workflows", workflow_files(project)),
         ("vendor.github-actions", action_files(project)),
     ):
-        result = tool("check-jsonschema", "--builtin-schema", schema, *map(str, files), cwd=project)
+        result = run([tool("check-jsonschema"), "--builtin-schema", schema, *map(str, files)], project, check=False)
         assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -299,7 +291,7 @@ def test_secrets_reach_only_the_steps_that_use_them(projects: dict[str, Path], v
 @pytest.mark.parametrize("variant", ["level2-sklearn", "level3-pytorch-s3-dockerhub"])
 def test_pre_commit_hooks_are_local_and_pinned(projects: dict[str, Path], variant: str) -> None:
     project = projects[variant]
-    result = tool("pre-commit", "validate-config", ".pre-commit-config.yaml", cwd=project)
+    result = run([tool("pre-commit"), "validate-config", ".pre-commit-config.yaml"], project, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     config = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())
     assert [repo["repo"] for repo in config["repos"]] == ["local"]
@@ -317,16 +309,6 @@ def test_pre_commit_hooks_are_local_and_pinned(projects: dict[str, Path], varian
 
 
 # --- slow: pre-commit and act really run ---------------------------------------------------------------------------
-
-
-def git(project: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
 
 
 @pytest.mark.slow
@@ -393,7 +375,7 @@ class Act:
         event_file = self.workdir / f"{event}.json"
         event_file.write_text(json.dumps(payload))
         command = [
-            str(TOOLS / "act"),
+            tool("act"),
             event,
             "--workflows",
             f".github/workflows/{workflow}",

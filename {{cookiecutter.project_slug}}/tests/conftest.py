@@ -8,6 +8,11 @@ planted signal (data/synthetic.py). No fixture names a column.
 from __future__ import annotations
 
 import os
+
+# One thread per numeric library (OpenMP, BLAS, torch): the tests fit small samples, where threads cost more than
+# they give and, on a busy machine, spin against each other. Read when the libraries load, so set before them.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -100,6 +105,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 STAGES = ("ingest", "validate", "featurize", "train", "evaluate")
 TRAINED_ROWS = 5_000  # small, but enough for a stable holdout
+# permutation importance is most of an evaluate run; the tests need its ranking, not its precision
+QUICK_IMPORTANCE = {"permutation_repeats": 1, "permutation_rows": 500}
 
 
 def write_params(project: Path, **sections: dict[str, Any]) -> None:
@@ -128,6 +135,7 @@ def trained_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     folder = tmp_path_factory.mktemp("trained")
     shutil.copy(PROJECT_ROOT / "params.yaml", folder / "params.yaml")
+    write_params(folder, evaluate=QUICK_IMPORTANCE)
     with pytest.MonkeyPatch.context() as monkeypatch:
         use_project(folder, monkeypatch)
         write_sample(folder / config.RAW_DIR, TRAINED_ROWS, seed=11)
