@@ -92,7 +92,7 @@ def cmd_docs(args: argparse.Namespace, params: dict[str, Any]) -> None:
     SCHEMA_DOC.parent.mkdir(parents=True, exist_ok=True)
     SCHEMA_DOC.write_text(render_schema_doc(), encoding="utf-8")
     log.info("wrote %s", SCHEMA_DOC)
-{%- if cookiecutter.__mlflow %}
+{%- if cookiecutter.__automated %}
     from .models.registry import recent_runs
 
     runs = recent_runs()
@@ -120,7 +120,7 @@ def cmd_export(args: argparse.Namespace, params: dict[str, Any]) -> None:
     log.info("exported model version %s from %s to %s", version, args.model_uri, args.output)
 
 
-{%- if cookiecutter.__monitoring %}
+{%- if cookiecutter.__automated %}
 
 
 def cmd_drift(args: argparse.Namespace, params: dict[str, Any]) -> None:
@@ -226,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(handler=cmd_export)
     docs = commands.add_parser("docs", help="regenerate docs/data_schema.md and the docs' blocks filled from outputs")
     docs.set_defaults(handler=cmd_docs)
-{%- if cookiecutter.__monitoring %}
+{%- if cookiecutter.__automated %}
     add_monitoring_commands(commands)
 {%- endif %}
 {%- if cookiecutter.__cd %}

@@ -1,6 +1,6 @@
 """The pipeline stages: each reads its inputs, calls the pure steps and writes its outputs.
 
-`python -m {{ cookiecutter.module_name }} <stage>` runs one stage; {% if cookiecutter.__dvc %}dvc.yaml wires them with their
+`python -m {{ cookiecutter.module_name }} <stage>` runs one stage; {% if cookiecutter.__automated %}dvc.yaml wires them with their
 dependencies, parameters and outputs.{% else %}`python -m {{ cookiecutter.module_name }} pipeline` runs them in order.{% endif %}
 Heavy libraries are imported inside the stage that needs them: Great Expectations alone
 takes seconds to import, and every stage is a separate process.
@@ -76,7 +76,7 @@ def run_featurize(params: dict[str, Any]) -> None:
 def run_train(params: dict[str, Any]) -> None:
     """Fit the estimator on the training split into models/candidate; evaluate promotes it past the gate."""
     from .models.persistence import load_skops, save_model
-{%- if cookiecutter.__mlflow %}
+{%- if cookiecutter.__automated %}
     from .models.registry import log_training
 {%- endif %}
     from .models.train import fit_model, training_environment
@@ -86,7 +86,7 @@ def run_train(params: dict[str, Any]) -> None:
     save_model(model, config.CANDIDATE_DIR)
     environment = training_environment(params, config.RAW_DIR)
     config.write_json(config.TRAINING_INFO_FILE, environment)
-{%- if cookiecutter.__mlflow %}
+{%- if cookiecutter.__automated %}
     log_training(params, environment)
 {%- endif %}
     log.info("candidate saved to %s: evaluate promotes it if it passes the quality gate", config.CANDIDATE_DIR)
@@ -105,7 +105,7 @@ def run_evaluate(params: dict[str, Any]) -> None:
         write_plots,
     )
     from .models.persistence import load_model, promote_model
-{%- if cookiecutter.__mlflow %}
+{%- if cookiecutter.__automated %}
     from .models.registry import log_evaluation
 {%- endif %}
 
@@ -128,11 +128,11 @@ def run_evaluate(params: dict[str, Any]) -> None:
     config.write_json(config.FAIRNESS_FILE, fairness)
     config.write_json(config.IMPORTANCE_FILE, importance)
     write_plots(holdout[LABEL].to_numpy(), proba, float(settings["threshold"]), config.PLOTS_DIR)
-{%- if cookiecutter.__mlflow %}
+{%- if cookiecutter.__automated %}
     log_evaluation(params, metrics, model, holdout, register=not failures)
 {%- endif %}
     if failures:
-{%- if cookiecutter.__mlflow %}
+{%- if cookiecutter.__automated %}
         kept = f"{config.MODEL_DIR} and the registry's champion are unchanged (the candidate is not registered)"
 {%- else %}
         kept = f"{config.MODEL_DIR} is unchanged"

@@ -1,5 +1,5 @@
 {%- import 'answers.jinja' as answers -%}
-"""The FastAPI application: /predict{% if cookiecutter.__mlflow %}, /feedback{% endif %}, health, metrics and the Open Inference Protocol.
+"""The FastAPI application: /predict{% if cookiecutter.__automated %}, /feedback{% endif %}, health, metrics and the Open Inference Protocol.
 
 `create_app(settings)` builds the app around one Service, behind the Guard (request ids,
 limits, metrics, and the /predict fast path); `python -m {{ cookiecutter.module_name }} serve`
@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .contract import (
     ErrorMessage,
-{%- if cookiecutter.__mlflow %}
+{%- if cookiecutter.__automated %}
     FeedbackRequest,
     FeedbackResponse,
 {%- endif %}
@@ -33,7 +33,7 @@ from .contract import (
 from .guard import FastHandler, Guard, refusal_body
 from .oip import InferRequest
 from .oip import router as oip_router
-{%- if cookiecutter.__mlflow %}
+{%- if cookiecutter.__automated %}
 from .prediction_log import Feedback, LogUnavailable
 {%- endif %}
 from .service import NotReady, Service
@@ -167,7 +167,7 @@ def create_app(settings: Settings | None = None) -> Guard:
         log.exception("request %s failed", getattr(request.state, "request_id", ""))
         return error_response(500, INTERNAL_ERROR, request)
 
-{%- if cookiecutter.__mlflow %}
+{%- if cookiecutter.__automated %}
 
     @app.post(
         "/feedback",

@@ -1,11 +1,11 @@
-"""Load the served model once, from a model folder or{% if cookiecutter.__mlflow %} the MLflow registry{% else %} an exported copy{% endif %}, in safe formats only."""
+"""Load the served model once, from a model folder or{% if cookiecutter.__automated %} the MLflow registry{% else %} an exported copy{% endif %}, in safe formats only."""
 
 from __future__ import annotations
 
 import json
 import logging
 import shutil
-{%- if cookiecutter.__mlflow %}
+{%- if cookiecutter.__automated %}
 import tempfile
 {%- endif %}
 from dataclasses import dataclass
@@ -56,8 +56,8 @@ def folder_version(folder: Path) -> str:
 
 
 def load_served_model(uri: str) -> ServedModel:
-    """`uri` is a model folder{% if cookiecutter.__mlflow %} or `models:/<name>@<alias>` in the MLflow registry{% endif %}."""
-{%- if cookiecutter.__mlflow %}
+    """`uri` is a model folder{% if cookiecutter.__automated %} or `models:/<name>@<alias>` in the MLflow registry{% endif %}."""
+{%- if cookiecutter.__automated %}
     if uri.startswith("models:/"):
         from ..models.registry import download_registered
 
@@ -77,7 +77,7 @@ def _copy_loadable(folder: Path, output: Path) -> None:
 def export_model(uri: str, output: Path) -> str:
     """Copy the model behind `uri` into `output` with its version in the manifest (what the image ships)."""
     version = None
-{%- if cookiecutter.__mlflow %}
+{%- if cookiecutter.__automated %}
     if uri.startswith("models:/"):
         from ..models.registry import download_registered
 

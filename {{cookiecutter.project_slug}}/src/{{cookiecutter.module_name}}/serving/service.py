@@ -1,4 +1,4 @@
-"""The service's state: loaded models, their batchers{% if cookiecutter.__mlflow %}, the strategy, the prediction log{% endif %}.
+"""The service's state: loaded models, their batchers{% if cookiecutter.__automated %}, the strategy, the prediction log{% endif %}.
 
 Kept apart from the HTTP layer so the same object serves /predict and the Open Inference
 Protocol endpoints, and tests can drive it directly.
@@ -16,18 +16,18 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-{% if cookiecutter.__monitoring -%}
+{% if cookiecutter.__automated -%}
 from ..monitoring.gauges import DriftReportCollector
 {% endif -%}
 from .batching import MicroBatcher
 from .contract import ROUTING_KEY
 from .metrics import ServiceMetrics
 from .model_store import ServedModel, load_served_model
-{%- if cookiecutter.__mlflow %}
+{%- if cookiecutter.__automated %}
 from .prediction_log import SHADOW, Feedback, PredictionLog
 {%- endif %}
 from .settings import Settings
-{%- if cookiecutter.__mlflow %}
+{%- if cookiecutter.__automated %}
 from .strategies import Shadow, routes_to_candidate
 {%- endif %}
 
@@ -57,14 +57,14 @@ class Service:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.metrics = ServiceMetrics()
-{%- if cookiecutter.__monitoring %}
+{%- if cookiecutter.__automated %}
         if settings.drift_report:
             self.metrics.registry.register(DriftReportCollector(settings.drift_report))
 {%- endif %}
         self.models: dict[str, ServedModel] = {}
         self.batchers: dict[str, MicroBatcher] = {}
         self.load_error: str | None = None
-{%- if cookiecutter.__mlflow %}
+{%- if cookiecutter.__automated %}
         self.log: PredictionLog | None = None
         self.shadow: Shadow | None = None
 {%- endif %}
@@ -90,7 +90,7 @@ class Service:
         """Load the models; a failure leaves the service live but not ready, with the reason logged."""
         try:
             self._add_model(PRIMARY, self.settings.model_uri)
-{%- if cookiecutter.__mlflow %}
+{%- if cookiecutter.__automated %}
             if self.settings.candidate_uri and self.settings.strategy != "basic":
                 self._add_model(CANDIDATE, self.settings.candidate_uri)
 {%- endif %}
@@ -98,7 +98,7 @@ class Service:
             self.load_error = f"{type(error).__name__}: {error}"
             log.exception("model could not be loaded; /health/ready answers 503")
             return
-{%- if cookiecutter.__mlflow %}
+{%- if cookiecutter.__automated %}
         if self.settings.prediction_log is not None:
             self.log = PredictionLog(self.settings.prediction_log, self.metrics)
         if self.settings.strategy == "shadow":
@@ -117,8 +117,8 @@ class Service:
         gc.freeze()  # the loaded model is long-lived: keep it out of every later collection
 
     async def stop(self) -> None:
-        """{% if cookiecutter.__mlflow %}Within the grace period, finish what is queued: shadow copies (at most half of it), batches, log writes{% else %}Finish the queued batches, then release the scoring threads{% endif %}."""
-{%- if cookiecutter.__mlflow %}
+        """{% if cookiecutter.__automated %}Within the grace period, finish what is queued: shadow copies (at most half of it), batches, log writes{% else %}Finish the queued batches, then release the scoring threads{% endif %}."""
+{%- if cookiecutter.__automated %}
         grace, clock = self.settings.shutdown_grace_seconds, asyncio.get_running_loop().time
         deadline = clock() + grace
         if self.shadow is not None:
@@ -126,14 +126,14 @@ class Service:
 {%- endif %}
         for batcher in self.batchers.values():
             batcher.close()
-{%- if cookiecutter.__mlflow %}
+{%- if cookiecutter.__automated %}
         if self.log is not None:
             await asyncio.to_thread(self.log.close, max(0.0, deadline - clock()))
 {%- endif %}
 
     def route(self, key: Any) -> str:
         """Which model answers a record (or, without a routing key, a request) with this key."""
-{%- if cookiecutter.__mlflow %}
+{%- if cookiecutter.__automated %}
         if self.settings.strategy == "canary" and routes_to_candidate(key, self.settings.canary_weight):
             return CANDIDATE
 {%- endif %}
@@ -177,14 +177,14 @@ class Service:
             histogram = self.metrics.probability.labels(version)
             for probability in answered:
                 histogram.observe(probability)
-{%- if cookiecutter.__mlflow %}
+{%- if cookiecutter.__automated %}
         if self.log is not None:
             self.log.record_predictions(request_id, records, probabilities.tolist(), labels.tolist(), models)
         if self.shadow is not None:
             self.shadow.offer(request_id, records, probabilities)
 {%- endif %}
         return scored
-{%- if cookiecutter.__mlflow %}
+{%- if cookiecutter.__automated %}
 
     def _record_shadow(
         self, request_id: str, records: list[dict[str, Any]], primary: np.ndarray, shadow: np.ndarray

@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-STRATEGIES = ("basic",{% if cookiecutter.__mlflow %} "shadow", "canary"{% endif %})
-DEFAULT_MODEL_URI = "{% if cookiecutter.__mlflow %}models:/{{ cookiecutter.module_name }}@champion{% else %}models/model{% endif %}"
+STRATEGIES = ("basic",{% if cookiecutter.__automated %} "shadow", "canary"{% endif %})
+DEFAULT_MODEL_URI = "{% if cookiecutter.__automated %}models:/{{ cookiecutter.module_name }}@champion{% else %}models/model{% endif %}"
 
 
 class SettingsError(ValueError):
@@ -51,7 +51,7 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         env = os.environ
-        log = env.get("PREDICTION_LOG", "{% if cookiecutter.__mlflow %}reports/predictions.db{% endif %}")
+        log = env.get("PREDICTION_LOG", "{% if cookiecutter.__automated %}reports/predictions.db{% endif %}")
         return cls(
             model_uri=env.get("MODEL_URI", DEFAULT_MODEL_URI),
             candidate_uri=env.get("CANDIDATE_MODEL_URI") or None,
@@ -67,7 +67,7 @@ class Settings:
             shadow_queue_size=int(env.get("SHADOW_QUEUE_SIZE", "1000")),
             shutdown_grace_seconds=float(env.get("SHUTDOWN_GRACE_SECONDS", "10")),
             prediction_log=Path(log) if log else None,
-{%- if cookiecutter.__monitoring %}
+{%- if cookiecutter.__automated %}
             drift_report=Path(env.get("DRIFT_REPORT", "reports/drift.json")),
 {%- endif %}
         )
