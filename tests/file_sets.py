@@ -54,6 +54,7 @@ COMMON = {
     "src/customer_churn/models/evaluate.py",
     "src/customer_churn/models/persistence.py",
     "src/customer_churn/models/train.py",
+    "src/customer_churn/optional.py",
     "src/customer_churn/schema.py",
     "src/customer_churn/serving/__init__.py",
     "src/customer_churn/serving/app.py",
@@ -110,6 +111,7 @@ CONTINUOUS_INTEGRATION = {".github/actions/setup/action.yml", ".github/workflows
 # drift, feedback-loop metrics and the retraining decision (level 2+)
 MONITORING = {
     "src/customer_churn/monitoring/__init__.py",
+    "src/customer_churn/monitoring/commands.py",
     "src/customer_churn/monitoring/drift.py",
     "src/customer_churn/monitoring/feedback.py",
     "src/customer_churn/monitoring/gauges.py",
