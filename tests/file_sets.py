@@ -99,6 +99,7 @@ AUTOMATED_DEVELOPMENT = {
     "src/customer_churn/models/pyfunc.py",
     "src/customer_churn/models/registry.py",
     "src/customer_churn/serving/prediction_log.py",
+    "src/customer_churn/serving/rollout.py",
     "src/customer_churn/serving/strategies.py",
     "tests/integration/test_registry.py",
     "tests/service/test_prediction_log.py",

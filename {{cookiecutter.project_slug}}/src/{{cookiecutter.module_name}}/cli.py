@@ -119,8 +119,6 @@ def cmd_export(args: argparse.Namespace, params: dict[str, Any]) -> None:
     log.info("exported model version %s from %s to %s", version, args.model_uri, args.output)
 
 
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="{{ cookiecutter.module_name }}", description=__doc__)
     parser.add_argument("--params", type=Path, default=config.PARAMS_FILE, help="parameter file (default: params.yaml)")
