@@ -10,11 +10,8 @@ from ..optional import present
 
 # what the project holds from level 2 on decides the defaults: the champion in the model registry,
 # the shadow and canary strategies, the prediction log, and the drift report served as gauges
-DEFAULT_MODEL_URI = (
-    "models:/{{ cookiecutter.module_name }}@champion"
-    if present("models.registry")
-    else "models/model"
-)
+CHAMPION_URI = "models:/{{ cookiecutter.module_name }}@champion"
+DEFAULT_MODEL_URI = CHAMPION_URI if present("models.registry") else "models/model"
 STRATEGIES = ("basic", "shadow", "canary") if present("serving.rollout") else ("basic",)
 DEFAULT_PREDICTION_LOG = "reports/predictions.db" if present("serving.prediction_log") else ""
 DEFAULT_DRIFT_REPORT = "reports/drift.json" if present("monitoring") else None
