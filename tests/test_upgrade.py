@@ -63,7 +63,7 @@ USER_CODE_EDITS = {
     ),
     "src/customer_churn/stages.py": (
         '"candidate saved to %s: evaluate promotes it if it passes the quality gate"',
-        '"candidate saved to %s: evaluate promotes it if it passes the quality gate agreed with retention"',
+        '"candidate saved to %s: run evaluate to promote it past the quality gate"',
     ),
     "src/customer_churn/cli.py": (
         'log.info("wrote %s", SCHEMA_DOC)',
