@@ -18,12 +18,12 @@ CONTEXT: dict[str, object] = json.loads(r"""{{ cookiecutter | tojson }}""")
 
 # folder -> private flag that keeps it; an empty flag value removes the folder
 OPTIONAL_FOLDERS = {
-    ".dvc": "__dvc",
-    ".github": "__ci",
+    ".dvc": "__automated",
+    ".github": "__automated",
     ".github/actions/promote": "__cd",
     "deploy": "__cd",
-    f"src/{CONTEXT['module_name']}/monitoring": "__monitoring",
-    "tests/monitoring": "__monitoring",
+    f"src/{CONTEXT['module_name']}/monitoring": "__automated",
+    "tests/monitoring": "__automated",
 }
 
 

@@ -54,6 +54,7 @@ COMMON = {
     "src/customer_churn/models/evaluate.py",
     "src/customer_churn/models/persistence.py",
     "src/customer_churn/models/train.py",
+    "src/customer_churn/optional.py",
     "src/customer_churn/schema.py",
     "src/customer_churn/serving/__init__.py",
     "src/customer_churn/serving/app.py",
@@ -98,6 +99,7 @@ AUTOMATED_DEVELOPMENT = {
     "src/customer_churn/models/pyfunc.py",
     "src/customer_churn/models/registry.py",
     "src/customer_churn/serving/prediction_log.py",
+    "src/customer_churn/serving/rollout.py",
     "src/customer_churn/serving/strategies.py",
     "tests/integration/test_registry.py",
     "tests/service/test_prediction_log.py",
@@ -110,6 +112,7 @@ CONTINUOUS_INTEGRATION = {".github/actions/setup/action.yml", ".github/workflows
 # drift, feedback-loop metrics and the retraining decision (level 2+)
 MONITORING = {
     "src/customer_churn/monitoring/__init__.py",
+    "src/customer_churn/monitoring/commands.py",
     "src/customer_churn/monitoring/drift.py",
     "src/customer_churn/monitoring/feedback.py",
     "src/customer_churn/monitoring/gauges.py",

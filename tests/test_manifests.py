@@ -186,19 +186,19 @@ def load_settings(project: Path, environment: dict[str, str]) -> Any:
     source = project / "src" / MODULE / "serving" / "settings.py"
     read = set(re.findall(r'env\.get\("(\w+)"', source.read_text()))
     assert set(environment) - {"PATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"} <= read, "a setting nobody reads"
-    spec = importlib.util.spec_from_file_location(f"{MODULE}_settings", source)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while building the class
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(project / "src"))
     saved = dict(os.environ)
     try:
+        module = importlib.import_module(f"{MODULE}.serving.settings")
         os.environ.clear()
         os.environ.update(environment)
         return module.Settings.from_env()
     finally:
         os.environ.clear()
         os.environ.update(saved)
-        del sys.modules[spec.name]
+        sys.path.remove(str(project / "src"))
+        for name in [name for name in sys.modules if name.split(".")[0] == MODULE]:
+            del sys.modules[name]
 
 
 def test_promote_reaches_the_rendered_deployment(project: Path, tmp_path: Path) -> None:
@@ -272,9 +272,9 @@ def exposed_metrics(project: Path, drift_report: Path) -> set[str]:
     drift_report.write_text(json.dumps({"drift_share": 0.25, "drifted": True}))
     render = (
         "from pathlib import Path\n"
-        f"from {MODULE}.serving.service import Service\n"
+        f"from {MODULE}.serving.rollout import RolloutService\n"
         f"from {MODULE}.serving.settings import Settings\n"
-        f"print(Service(Settings(drift_report=Path({str(drift_report)!r}))).metrics.render().decode())\n"
+        f"print(RolloutService(Settings(drift_report=Path({str(drift_report)!r}))).metrics.render().decode())\n"
     )
     env = {**os.environ, "PYTHONPATH": str(project / "src")}
     rendered = subprocess.run([sys.executable, "-c", render], cwd=project, env=env, capture_output=True, text=True)

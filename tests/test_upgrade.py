@@ -27,7 +27,8 @@ GIT_IDENTITY = ["-c", "user.name=Jane Doe", "-c", "user.email=jane.doe@example.c
 COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", "build", "site", "__pycache__", ".pytest_cache", ".ruff_cache")
 
 # the user's changes, made at level 1: a constructed feature the pipeline selects, its test,
-# a tuned parameter in a file the levels also change, and a rewritten paragraph of the docs
+# a tuned parameter in a file the levels also change, a rewritten paragraph of the docs, and
+# edits in the code a higher level extends (the service, the stages, the CLI)
 USER_FEATURE = "      - [recency_per_tenure_month, days_since_last_txn, tenure_months]\n"
 FEATURE_ANCHOR = "      - [fee_to_spend, monthly_fee, txn_mean]\n"
 USER_TEST = "tests/unit/test_recency_feature.py"
@@ -54,6 +55,21 @@ USER_PARAGRAPH = (
     "confirms it, and the retention team reviews every edge case listed above each quarter.\n"
 )
 LABELING_PARAGRAPH = "`validate` enforces the label's contract before anything is trained"
+# file -> (what the template wrote, what the user made of it)
+USER_CODE_EDITS = {
+    "src/customer_churn/serving/service.py": (
+        '"model could not be loaded; /health/ready answers 503"',
+        '"model could not be loaded; /health/ready answers 503 (see the team runbook)"',
+    ),
+    "src/customer_churn/stages.py": (
+        '"candidate saved to %s: evaluate promotes it if it passes the quality gate"',
+        '"candidate saved to %s: run evaluate to promote it past the quality gate"',
+    ),
+    "src/customer_churn/cli.py": (
+        'log.info("wrote %s", SCHEMA_DOC)',
+        'log.info("wrote %s: commit it with the contract change", SCHEMA_DOC)',
+    ),
+}
 
 
 def git(project: Path, *args: str) -> str:
@@ -128,6 +144,10 @@ def make_user_changes(project: Path) -> None:
     start = text.index(LABELING_PARAGRAPH)
     end = text.index("\n\n", start) + 1
     labeling.write_text(text[:start] + USER_PARAGRAPH + text[end:])
+    for name, (original, edited) in USER_CODE_EDITS.items():
+        text = (project / name).read_text()
+        assert text.count(original) == 1, name
+        (project / name).write_text(text.replace(original, edited))
 
 
 def assert_user_changes_kept(project: Path) -> None:
@@ -137,6 +157,8 @@ def assert_user_changes_kept(project: Path) -> None:
     labeling = (project / "docs/labeling.md").read_text()
     assert USER_PARAGRAPH in labeling
     assert LABELING_PARAGRAPH not in labeling
+    for name, (_, edited) in USER_CODE_EDITS.items():
+        assert edited in (project / name).read_text(), name
 
 
 def move_up(project: Path, level: str, template_commit: str) -> None:

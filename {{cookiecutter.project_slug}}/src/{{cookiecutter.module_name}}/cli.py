@@ -11,6 +11,7 @@ from typing import Any
 
 from . import config, stages
 from .docs import SCHEMA_DOC, refresh_generated_blocks, render_schema_doc
+from .optional import optional_module
 from .serving.settings import DEFAULT_MODEL_URI
 
 log = logging.getLogger("{{ cookiecutter.module_name }}")
@@ -22,6 +23,9 @@ STAGES: dict[str, Callable[[dict[str, Any]], None]] = {
     "train": stages.run_train,
     "evaluate": stages.run_evaluate,
 }
+# the modules a higher level adds that bring commands of their own, each by `add_commands(commands)`:
+# drift, feedback and retrain from level 2, promote at level 3
+COMMAND_MODULES = ("monitoring.commands", "gitops")
 
 
 def cmd_generate(args: argparse.Namespace, params: dict[str, Any]) -> None:
@@ -92,13 +96,8 @@ def cmd_docs(args: argparse.Namespace, params: dict[str, Any]) -> None:
     SCHEMA_DOC.parent.mkdir(parents=True, exist_ok=True)
     SCHEMA_DOC.write_text(render_schema_doc(), encoding="utf-8")
     log.info("wrote %s", SCHEMA_DOC)
-{%- if cookiecutter.__mlflow %}
-    from .models.registry import recent_runs
-
-    runs = recent_runs()
-{%- else %}
-    runs = None
-{%- endif %}
+    registry = optional_module("models.registry")
+    runs = registry.recent_runs() if registry is not None else None
     for page in refresh_generated_blocks(params, runs):
         log.info("refreshed the generated blocks of %s", page)
 
@@ -118,70 +117,6 @@ def cmd_export(args: argparse.Namespace, params: dict[str, Any]) -> None:
 
     version = export_model(args.model_uri, args.output)
     log.info("exported model version %s from %s to %s", version, args.model_uri, args.output)
-
-
-{%- if cookiecutter.__monitoring %}
-
-
-def cmd_drift(args: argparse.Namespace, params: dict[str, Any]) -> None:
-    from .monitoring.run import run_drift
-
-    run_drift(params, args.current_raw)
-
-
-def cmd_feedback(args: argparse.Namespace, params: dict[str, Any]) -> None:
-    from .monitoring.run import run_feedback
-
-    run_feedback(params, args.current_raw)
-
-
-def cmd_retrain(args: argparse.Namespace, params: dict[str, Any]) -> None:
-    from .monitoring.run import run_retrain
-
-    decision = run_retrain(params, args.new_data, args.decide_only, args.strategy)
-    print(f"retrain={'true' if decision['retrain'] else 'false'}")
-
-
-def add_monitoring_commands(commands: Any) -> None:
-    batch_help = "a raw batch folder (the files data/raw holds, by the same names) instead of the prediction log"
-    drift = commands.add_parser("drift", help="compare the training data with the newest predictions or a raw batch")
-    drift.add_argument("--current-raw", type=Path, default=None, help=batch_help)
-    drift.set_defaults(handler=cmd_drift)
-    feedback = commands.add_parser("feedback", help="judge the champion against ground truth, per time window")
-    feedback.add_argument("--current-raw", type=Path, default=None, help="a labelled " + batch_help)
-    feedback.set_defaults(handler=cmd_feedback)
-    retrain = commands.add_parser("retrain", help="decide on retraining; train, compare and promote a challenger")
-    retrain.add_argument("--new-data", type=Path, default=None, help="labelled raw batch to retrain with")
-    retrain.add_argument("--decide-only", action="store_true", help="write the decision without training")
-    retrain.add_argument("--strategy", choices=("separate", "combined"), default=None, help="default: params")
-    retrain.set_defaults(handler=cmd_retrain)
-{%- endif %}
-
-{%- if cookiecutter.__cd %}
-
-
-def cmd_promote(args: argparse.Namespace, params: dict[str, Any]) -> None:
-    from .gitops import PromotionError, promote
-
-    try:
-        changed = promote(args.overlay, args.image, args.model_version, args.role, args.overlays)
-    except PromotionError as error:
-        raise stages.StageFailed(str(error)) from error
-    verdict = "promoted" if changed else "unchanged"
-    print(f"{verdict} {args.overlay} {args.role}: {args.image} (model {args.model_version})")
-
-
-def add_gitops_commands(commands: Any) -> None:
-    from .gitops import OVERLAYS_DIR, ROLES
-
-    promote = commands.add_parser("promote", help="point a deployment overlay at an image and model version (GitOps)")
-    promote.add_argument("--overlay", required=True, help=f"environment: a folder of {OVERLAYS_DIR}")
-    promote.add_argument("--image", required=True, help="REPOSITORY:TAG or REPOSITORY@sha256:DIGEST")
-    promote.add_argument("--model-version", required=True, help="version of the model baked into the image")
-    promote.add_argument("--role", choices=tuple(ROLES), default="primary", help="candidate: the shadow/canary model")
-    promote.add_argument("--overlays", type=Path, default=OVERLAYS_DIR, help=f"default: {OVERLAYS_DIR}")
-    promote.set_defaults(handler=cmd_promote)
-{%- endif %}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -226,12 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(handler=cmd_export)
     docs = commands.add_parser("docs", help="regenerate docs/data_schema.md and the docs' blocks filled from outputs")
     docs.set_defaults(handler=cmd_docs)
-{%- if cookiecutter.__monitoring %}
-    add_monitoring_commands(commands)
-{%- endif %}
-{%- if cookiecutter.__cd %}
-    add_gitops_commands(commands)
-{%- endif %}
+    for name in COMMAND_MODULES:
+        module = optional_module(name)
+        if module is not None:
+            module.add_commands(commands)
     return parser
 
 

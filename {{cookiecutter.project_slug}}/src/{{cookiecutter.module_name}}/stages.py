@@ -1,7 +1,8 @@
 """The pipeline stages: each reads its inputs, calls the pure steps and writes its outputs.
 
-`python -m {{ cookiecutter.module_name }} <stage>` runs one stage; {% if cookiecutter.__dvc %}dvc.yaml wires them with their
-dependencies, parameters and outputs.{% else %}`python -m {{ cookiecutter.module_name }} pipeline` runs them in order.{% endif %}
+`python -m {{ cookiecutter.module_name }} <stage>` runs one stage,
+`python -m {{ cookiecutter.module_name }} pipeline` runs them all in order; from level 2,
+dvc.yaml wires them with their dependencies, parameters and outputs.
 Heavy libraries are imported inside the stage that needs them: Great Expectations alone
 takes seconds to import, and every stage is a separate process.
 
@@ -14,14 +15,21 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
 
 from . import config
+from .optional import optional_module
 from .schema import FEATURES, LABEL, MODEL_INPUT, RAW_SOURCES
 
 log = logging.getLogger(__name__)
+
+
+def model_registry() -> ModuleType | None:
+    """models/registry.py (from level 2): MLflow tracking and the model registry; None at level 1."""
+    return optional_module("models.registry")
 
 
 class StageFailed(RuntimeError):
@@ -76,9 +84,6 @@ def run_featurize(params: dict[str, Any]) -> None:
 def run_train(params: dict[str, Any]) -> None:
     """Fit the estimator on the training split into models/candidate; evaluate promotes it past the gate."""
     from .models.persistence import load_skops, save_model
-{%- if cookiecutter.__mlflow %}
-    from .models.registry import log_training
-{%- endif %}
     from .models.train import fit_model, training_environment
 
     train = pd.read_parquet(config.TRAIN_FILE)
@@ -86,9 +91,9 @@ def run_train(params: dict[str, Any]) -> None:
     save_model(model, config.CANDIDATE_DIR)
     environment = training_environment(params, config.RAW_DIR)
     config.write_json(config.TRAINING_INFO_FILE, environment)
-{%- if cookiecutter.__mlflow %}
-    log_training(params, environment)
-{%- endif %}
+    registry = model_registry()
+    if registry is not None:
+        registry.log_training(params, environment)
     log.info("candidate saved to %s: evaluate promotes it if it passes the quality gate", config.CANDIDATE_DIR)
 
 
@@ -105,9 +110,6 @@ def run_evaluate(params: dict[str, Any]) -> None:
         write_plots,
     )
     from .models.persistence import load_model, promote_model
-{%- if cookiecutter.__mlflow %}
-    from .models.registry import log_evaluation
-{%- endif %}
 
     holdout = pd.read_parquet(config.HOLDOUT_FILE)
     model = load_model(config.CANDIDATE_DIR)
@@ -128,15 +130,13 @@ def run_evaluate(params: dict[str, Any]) -> None:
     config.write_json(config.FAIRNESS_FILE, fairness)
     config.write_json(config.IMPORTANCE_FILE, importance)
     write_plots(holdout[LABEL].to_numpy(), proba, float(settings["threshold"]), config.PLOTS_DIR)
-{%- if cookiecutter.__mlflow %}
-    log_evaluation(params, metrics, model, holdout, register=not failures)
-{%- endif %}
+    registry = model_registry()
+    if registry is not None:
+        registry.log_evaluation(params, metrics, model, holdout, register=not failures)
     if failures:
-{%- if cookiecutter.__mlflow %}
-        kept = f"{config.MODEL_DIR} and the registry's champion are unchanged (the candidate is not registered)"
-{%- else %}
         kept = f"{config.MODEL_DIR} is unchanged"
-{%- endif %}
+        if registry is not None:
+            kept = f"{config.MODEL_DIR} and the registry's champion are unchanged (the candidate is not registered)"
         failed = "\n  ".join(failures)
         raise StageFailed(f"quality gate failed:\n  {failed}\n{config.CANDIDATE_DIR} is not promoted: {kept}")
     promote_model(config.CANDIDATE_DIR, config.MODEL_DIR)

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sklearn.ensemble import HistGradientBoostingClassifier{% if not cookiecutter.__torch %}, RandomForestClassifier{% endif %}
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
-{%- if cookiecutter.__torch %}
 
-from .mlp import MLPClassifier
-{%- endif %}
+from ..optional import optional_module
 
 ESTIMATORS: dict[str, Any] = {
     "hist_gradient_boosting": HistGradientBoostingClassifier,
     "logistic_regression": LogisticRegression,
-{%- if cookiecutter.__torch %}
-    "mlp": MLPClassifier,
-{%- else %}
-    "random_forest": RandomForestClassifier,
-{%- endif %}
 }
+# with the PyTorch framework, models/mlp.py brings the MLP in place of the random forest
+mlp = optional_module("models.mlp")
+if mlp is not None:
+    ESTIMATORS["mlp"] = mlp.MLPClassifier
+else:
+    ESTIMATORS["random_forest"] = RandomForestClassifier
 
 
 def build_estimator(params: dict[str, Any]) -> Any:

@@ -15,10 +15,14 @@ import pandas as pd
 import yaml
 from sklearn.pipeline import Pipeline
 
+from ..optional import present
 from ..schema import FEATURES, LABEL
 from .estimators import build_estimator
 
-RUNTIME_PACKAGES = ("numpy", "pandas", "scikit-learn", "skops", "pyarrow", "pyyaml"{% if cookiecutter.__torch %}, "torch"{% endif %})
+# torch where the project has the PyTorch model (models/mlp.py)
+RUNTIME_PACKAGES = ("numpy", "pandas", "scikit-learn", "skops", "pyarrow", "pyyaml") + (
+    ("torch",) if present("models.mlp") else ()
+)
 
 
 def fit_model(features: Pipeline, train: pd.DataFrame, params: dict[str, Any]) -> Pipeline:

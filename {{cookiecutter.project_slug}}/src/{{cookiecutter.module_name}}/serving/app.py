@@ -1,5 +1,5 @@
 {%- import 'answers.jinja' as answers -%}
-"""The FastAPI application: /predict{% if cookiecutter.__mlflow %}, /feedback{% endif %}, health, metrics and the Open Inference Protocol.
+"""The FastAPI application: /predict, health, metrics and the Open Inference Protocol (and /feedback from level 2).
 
 `create_app(settings)` builds the app around one Service, behind the Guard (request ids,
 limits, metrics, and the /predict fast path); `python -m {{ cookiecutter.module_name }} serve`
@@ -19,12 +19,9 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..optional import optional_module
 from .contract import (
     ErrorMessage,
-{%- if cookiecutter.__mlflow %}
-    FeedbackRequest,
-    FeedbackResponse,
-{%- endif %}
     PredictRequest,
     PredictResponse,
     ValidationErrors,
@@ -33,9 +30,6 @@ from .contract import (
 from .guard import FastHandler, Guard, refusal_body
 from .oip import InferRequest
 from .oip import router as oip_router
-{%- if cookiecutter.__mlflow %}
-from .prediction_log import Feedback, LogUnavailable
-{%- endif %}
 from .service import NotReady, Service
 from .settings import Settings
 from .validation import Refused, as_text, error_detail, read_predict_request
@@ -133,7 +127,9 @@ def predict_handler(service: Service, settings: Settings) -> FastHandler:
 
 def create_app(settings: Settings | None = None) -> Guard:
     settings = settings or Settings.from_env()
-    service = Service(settings)
+    # from level 2, serving/rollout.py adds the candidate model, the prediction log and /feedback
+    rollout = optional_module("serving.rollout")
+    service = rollout.RolloutService(settings) if rollout is not None else Service(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -167,39 +163,8 @@ def create_app(settings: Settings | None = None) -> Guard:
         log.exception("request %s failed", getattr(request.state, "request_id", ""))
         return error_response(500, INTERNAL_ERROR, request)
 
-{%- if cookiecutter.__mlflow %}
-
-    @app.post(
-        "/feedback",
-        status_code=202,
-        response_model=FeedbackResponse,
-        responses={
-            200: {"model": FeedbackResponse, "description": "The same labels were already recorded: nothing stored"},
-            **error_responses(400, 404, 409, 413, 415, 422, 503),
-        },
-    )
-    async def feedback(body: FeedbackRequest, request: Request) -> Any:
-        """Ground truth for an earlier prediction, stored once for the feedback loop.
-
-        One 0/1 label per record of the prediction, for a request id this service answered with.
-        """
-        try:
-            outcome, records = await service.record_feedback(body.request_id, list(body.labels))
-        except LogUnavailable as error:
-            return error_response(503, str(error), request)
-        if outcome is Feedback.UNKNOWN:
-            return error_response(404, "no answered prediction has this request_id", request)
-        if outcome is Feedback.MISCOUNTED:
-            reason = f"{len(body.labels)} label(s) for a prediction of {records} record(s): send one per record"
-            return error_response(422, [{"field": "labels", "reason": reason, "type": "label_count"}], request)
-        if outcome is Feedback.CONFLICT:
-            return error_response(409, "other labels are already recorded for this request_id", request)
-        if outcome is Feedback.DROPPED:
-            return error_response(503, "the prediction log is not keeping up; retry later", request)
-        duplicate = outcome is Feedback.DUPLICATE
-        answer = {"request_id": body.request_id, "accepted": 0 if duplicate else records, "already_recorded": duplicate}
-        return JSONResponse(answer, status_code=200 if duplicate else 202)
-{%- endif %}
+    if rollout is not None:
+        rollout.add_routes(app, service)
 
     @app.get("/health/live")
     async def live() -> dict[str, str]:

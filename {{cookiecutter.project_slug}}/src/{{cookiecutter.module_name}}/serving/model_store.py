@@ -1,27 +1,28 @@
-"""Load the served model once, from a model folder or{% if cookiecutter.__mlflow %} the MLflow registry{% else %} an exported copy{% endif %}, in safe formats only."""
+"""Load the served model once, from a model folder or (from level 2) the MLflow registry, in safe formats only."""
 
 from __future__ import annotations
 
 import json
 import logging
 import shutil
-{%- if cookiecutter.__mlflow %}
 import tempfile
-{%- endif %}
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..models.persistence import MANIFEST_FILE, load_model
+from ..optional import optional_module
 from ..schema import FEATURES
 from .compiled import CompiledModel, NotCompilable
 
 log = logging.getLogger(__name__)
 
 VERSION_KEY = "version"
+REGISTRY_SCHEME = "models:/"
 
 
 @dataclass
@@ -55,15 +56,17 @@ def folder_version(folder: Path) -> str:
     return f"local-{digest[:12]}"
 
 
-def load_served_model(uri: str) -> ServedModel:
-    """`uri` is a model folder{% if cookiecutter.__mlflow %} or `models:/<name>@<alias>` in the MLflow registry{% endif %}."""
-{%- if cookiecutter.__mlflow %}
-    if uri.startswith("models:/"):
-        from ..models.registry import download_registered
+def registry_for(uri: str) -> ModuleType | None:
+    """models/registry.py when `uri` is `models:/<name>@<alias>` and the project has a registry (level 2 on)."""
+    return optional_module("models.registry") if uri.startswith(REGISTRY_SCHEME) else None
 
-        folder, version = download_registered(uri, Path(tempfile.mkdtemp(prefix="served-model-")))
+
+def load_served_model(uri: str) -> ServedModel:
+    """`uri` is a model folder or, from level 2, `models:/<name>@<alias>` in the MLflow registry."""
+    registry = registry_for(uri)
+    if registry is not None:
+        folder, version = registry.download_registered(uri, Path(tempfile.mkdtemp(prefix="served-model-")))
         return ServedModel(version=version, model=load_model(folder))
-{%- endif %}
     folder = Path(uri)
     return ServedModel(version=folder_version(folder), model=load_model(folder))
 
@@ -77,18 +80,13 @@ def _copy_loadable(folder: Path, output: Path) -> None:
 def export_model(uri: str, output: Path) -> str:
     """Copy the model behind `uri` into `output` with its version in the manifest (what the image ships)."""
     version = None
-{%- if cookiecutter.__mlflow %}
-    if uri.startswith("models:/"):
-        from ..models.registry import download_registered
-
+    registry = registry_for(uri)
+    if registry is not None:
         with tempfile.TemporaryDirectory() as scratch:
-            folder, version = download_registered(uri, Path(scratch))
+            folder, version = registry.download_registered(uri, Path(scratch))
             _copy_loadable(folder, output)
     else:
         _copy_loadable(Path(uri), output)
-{%- else %}
-    _copy_loadable(Path(uri), output)
-{%- endif %}
     version = version or folder_version(output)
     manifest = json.loads((output / MANIFEST_FILE).read_text(encoding="utf-8"))
     manifest[VERSION_KEY] = version

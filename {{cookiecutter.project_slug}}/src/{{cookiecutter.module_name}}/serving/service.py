@@ -1,7 +1,8 @@
-"""The service's state: loaded models, their batchers{% if cookiecutter.__mlflow %}, the strategy, the prediction log{% endif %}.
+"""The service's state: the loaded model and its batcher.
 
 Kept apart from the HTTP layer so the same object serves /predict and the Open Inference
-Protocol endpoints, and tests can drive it directly.
+Protocol endpoints, and tests can drive it directly. From level 2, serving/rollout.py extends
+it with a candidate model (shadow or canary) and the prediction log.
 """
 
 from __future__ import annotations
@@ -16,24 +17,14 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-{% if cookiecutter.__monitoring -%}
-from ..monitoring.gauges import DriftReportCollector
-{% endif -%}
 from .batching import MicroBatcher
-from .contract import ROUTING_KEY
 from .metrics import ServiceMetrics
 from .model_store import ServedModel, load_served_model
-{%- if cookiecutter.__mlflow %}
-from .prediction_log import SHADOW, Feedback, PredictionLog
-{%- endif %}
 from .settings import Settings
-{%- if cookiecutter.__mlflow %}
-from .strategies import Shadow, routes_to_candidate
-{%- endif %}
 
 log = logging.getLogger(__name__)
 
-PRIMARY, CANDIDATE = "primary", "candidate"
+PRIMARY = "primary"
 
 
 @dataclass(frozen=True)
@@ -52,22 +43,14 @@ class NotReady(RuntimeError):
 
 
 class Service:
-    """Loads the models once, then scores records through the configured strategy."""
+    """Loads the model once, then scores records with it; a subclass may add models and routes."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.metrics = ServiceMetrics()
-{%- if cookiecutter.__monitoring %}
-        if settings.drift_report:
-            self.metrics.registry.register(DriftReportCollector(settings.drift_report))
-{%- endif %}
         self.models: dict[str, ServedModel] = {}
         self.batchers: dict[str, MicroBatcher] = {}
         self.load_error: str | None = None
-{%- if cookiecutter.__mlflow %}
-        self.log: PredictionLog | None = None
-        self.shadow: Shadow | None = None
-{%- endif %}
 
     @property
     def ready(self) -> bool:
@@ -86,70 +69,35 @@ class Service:
         self.metrics.model_info.labels(model.version, role).set(1)
         log.info("%s model %s loaded from %s", role, model.version, uri)
 
+    def model_uris(self) -> dict[str, str]:
+        """The model each role loads (role -> URI)."""
+        return {PRIMARY: self.settings.model_uri}
+
     async def start(self) -> None:
         """Load the models; a failure leaves the service live but not ready, with the reason logged."""
         try:
-            self._add_model(PRIMARY, self.settings.model_uri)
-{%- if cookiecutter.__mlflow %}
-            if self.settings.candidate_uri and self.settings.strategy != "basic":
-                self._add_model(CANDIDATE, self.settings.candidate_uri)
-{%- endif %}
+            for role, uri in self.model_uris().items():
+                self._add_model(role, uri)
         except Exception as error:  # any load failure must keep the process up to report it
             self.load_error = f"{type(error).__name__}: {error}"
             log.exception("model could not be loaded; /health/ready answers 503")
             return
-{%- if cookiecutter.__mlflow %}
-        if self.settings.prediction_log is not None:
-            self.log = PredictionLog(self.settings.prediction_log, self.metrics)
-        if self.settings.strategy == "shadow":
-            self.shadow = Shadow(
-                self.models[CANDIDATE],
-                self.settings.shadow_queue_size,
-                on_result=self._record_shadow,
-                on_drop=self.metrics.shadow_dropped.inc,
-                on_error=self.metrics.shadow_errors.inc,
-            )
-            self.shadow.start()
-{%- endif %}
         # one scoring thread per process: OpenMP/BLAS worker pools would spin on the cores the
         # event loop needs; scale out with replicas instead
         threadpool_limits(limits=1)
         gc.freeze()  # the loaded model is long-lived: keep it out of every later collection
 
     async def stop(self) -> None:
-        """{% if cookiecutter.__mlflow %}Within the grace period, finish what is queued: shadow copies (at most half of it), batches, log writes{% else %}Finish the queued batches, then release the scoring threads{% endif %}."""
-{%- if cookiecutter.__mlflow %}
-        grace, clock = self.settings.shutdown_grace_seconds, asyncio.get_running_loop().time
-        deadline = clock() + grace
-        if self.shadow is not None:
-            await asyncio.to_thread(self.shadow.stop, grace / 2)
-{%- endif %}
+        """Finish the queued batches, then release the scoring threads."""
         for batcher in self.batchers.values():
             batcher.close()
-{%- if cookiecutter.__mlflow %}
-        if self.log is not None:
-            await asyncio.to_thread(self.log.close, max(0.0, deadline - clock()))
-{%- endif %}
-
-    def route(self, key: Any) -> str:
-        """Which model answers a record (or, without a routing key, a request) with this key."""
-{%- if cookiecutter.__mlflow %}
-        if self.settings.strategy == "canary" and routes_to_candidate(key, self.settings.canary_weight):
-            return CANDIDATE
-{%- endif %}
-        return PRIMARY
 
     def _routes(self, records: list[dict[str, Any]], request_id: str) -> str | list[str]:
-        """The role answering each record, by its own key (sticky per entity); one role when they all agree."""
-        if self.settings.strategy != "canary":
-            return PRIMARY
-        if not ROUTING_KEY:  # without an id, a whole request goes one way
-            return self.route(request_id)
-        roles = [self.route(record.get(ROUTING_KEY)) for record in records]
-        return roles[0] if roles.count(roles[0]) == len(roles) else roles
+        """The role answering each record, or one role for the whole request."""
+        return PRIMARY
 
     async def predict(self, records: list[dict[str, Any]], request_id: str | None = None) -> Scored:
-        """Score each record with the model it routes to; log them and feed the shadow off the response path."""
+        """Score each record with the model it routes to."""
         if not self.ready:
             raise NotReady(self.load_error or "model not loaded")
         request_id = request_id or uuid.uuid4().hex
@@ -159,7 +107,9 @@ class Service:
             probabilities = await self.batchers[routes].score(records)
             models = [(self.models[routes].version, routes)] * len(records)
         else:
-            groups = {role: [i for i, route in enumerate(routes) if route == role] for role in (PRIMARY, CANDIDATE)}
+            groups = {
+                role: [i for i, route in enumerate(routes) if route == role] for role in self.models if role in routes
+            }
             parts = await asyncio.gather(
                 *(self.batchers[role].score([records[i] for i in rows]) for role, rows in groups.items())
             )
@@ -177,31 +127,4 @@ class Service:
             histogram = self.metrics.probability.labels(version)
             for probability in answered:
                 histogram.observe(probability)
-{%- if cookiecutter.__mlflow %}
-        if self.log is not None:
-            self.log.record_predictions(request_id, records, probabilities.tolist(), labels.tolist(), models)
-        if self.shadow is not None:
-            self.shadow.offer(request_id, records, probabilities)
-{%- endif %}
         return scored
-{%- if cookiecutter.__mlflow %}
-
-    def _record_shadow(
-        self, request_id: str, records: list[dict[str, Any]], primary: np.ndarray, shadow: np.ndarray
-    ) -> None:
-        threshold = self.settings.decision_threshold
-        disagreements = int(((primary >= threshold) != (shadow >= threshold)).sum())
-        self.metrics.shadow_disagreements.inc(disagreements)
-        version = self.models[CANDIDATE].version
-        self.metrics.predictions.labels(version, SHADOW).inc(len(records))
-        if self.log is not None:
-            labels = (shadow >= threshold).astype(int).tolist()
-            models = [(version, SHADOW)] * len(records)
-            self.log.record_predictions(request_id, records, shadow.tolist(), labels, models)
-
-    async def record_feedback(self, request_id: str, labels: list[int]) -> tuple[Feedback, int]:
-        """Check the labels against the logged answer and queue them: the outcome and the record count."""
-        if self.log is None:
-            raise NotReady("no prediction log is configured (PREDICTION_LOG)")
-        return await asyncio.to_thread(self.log.submit_feedback, request_id, tuple(labels))
-{%- endif %}

@@ -6,8 +6,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-STRATEGIES = ("basic",{% if cookiecutter.__mlflow %} "shadow", "canary"{% endif %})
-DEFAULT_MODEL_URI = "{% if cookiecutter.__mlflow %}models:/{{ cookiecutter.module_name }}@champion{% else %}models/model{% endif %}"
+from ..optional import present
+
+# what the project holds from level 2 on decides the defaults: the champion in the model registry,
+# the shadow and canary strategies, the prediction log, and the drift report served as gauges
+CHAMPION_URI = "models:/{{ cookiecutter.module_name }}@champion"
+DEFAULT_MODEL_URI = CHAMPION_URI if present("models.registry") else "models/model"
+STRATEGIES = ("basic", "shadow", "canary") if present("serving.rollout") else ("basic",)
+DEFAULT_PREDICTION_LOG = "reports/predictions.db" if present("serving.prediction_log") else ""
+DEFAULT_DRIFT_REPORT = "reports/drift.json" if present("monitoring") else None
 
 
 class SettingsError(ValueError):
@@ -51,7 +58,8 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         env = os.environ
-        log = env.get("PREDICTION_LOG", "{% if cookiecutter.__mlflow %}reports/predictions.db{% endif %}")
+        log = env.get("PREDICTION_LOG", DEFAULT_PREDICTION_LOG)
+        drift_report = env.get("DRIFT_REPORT", DEFAULT_DRIFT_REPORT) if DEFAULT_DRIFT_REPORT else None
         return cls(
             model_uri=env.get("MODEL_URI", DEFAULT_MODEL_URI),
             candidate_uri=env.get("CANDIDATE_MODEL_URI") or None,
@@ -67,7 +75,5 @@ class Settings:
             shadow_queue_size=int(env.get("SHADOW_QUEUE_SIZE", "1000")),
             shutdown_grace_seconds=float(env.get("SHUTDOWN_GRACE_SECONDS", "10")),
             prediction_log=Path(log) if log else None,
-{%- if cookiecutter.__monitoring %}
-            drift_report=Path(env.get("DRIFT_REPORT", "reports/drift.json")),
-{%- endif %}
+            drift_report=Path(drift_report) if drift_report is not None else None,
         )
