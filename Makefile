@@ -20,8 +20,8 @@ setup: ## create $(VENV) with the template's test tools and what generated proje
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --group test
 
-test: ## every template test, including the slow ones that run generated projects
-	$(BIN)/python -m pytest -m "slow or not slow" --durations=30
+test: ## every template test, including the slow ones that run generated projects (on every core)
+	$(BIN)/python -m pytest -m "slow or not slow" --durations=30 -n auto --dist loadgroup --no-loadscope-reorder
 
 test-fast: ## the fast structure, lint and input checks only (seconds)
 	$(BIN)/python -m pytest

@@ -157,7 +157,9 @@ def local_torch_index() -> str:
     anchors = "".join(f'<a href="{wheel.name}">{wheel.name}</a>\n' for wheel in wheels)
     page = folder / "index.html"
     if not page.exists() or page.read_text() != anchors:
-        page.write_text(anchors)
+        written = page.with_suffix(f".{os.getpid()}")  # test workers may write at once: replace, never truncate
+        written.write_text(anchors)
+        written.replace(page)
     return folder.parent.as_uri()
 
 
@@ -266,6 +268,13 @@ def assert_gate_met(project: Path) -> dict:
         assert (value >= bound) if kind == "min" else (abs(value) <= bound), f"{name}={value} misses {key}={bound}"
     assert metrics["gate_passed"] is True
     return metrics
+
+
+def one_worker_each(group: str, values: list[Any], name: Callable[[Any], str]) -> list[Any]:
+    """Parameters of a module-scoped fixture, each keeping its tests in one xdist worker so it is built once."""
+    return [
+        pytest.param(value, id=name(value), marks=pytest.mark.xdist_group(f"{group}-{name(value)}")) for value in values
+    ]
 
 
 def free_port() -> int:

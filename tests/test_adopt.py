@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
-from helpers import CHOICES, free_port, new_project, packaged_table, request_record, run, user_env
+from helpers import CHOICES, free_port, new_project, one_worker_each, packaged_table, request_record, run, user_env
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +42,9 @@ COMBOS = [
 ]
 
 
-@pytest.fixture(scope="module", params=COMBOS, ids=lambda combo: f"level{combo[0]}-{combo[1]}-{combo[2]}")
+@pytest.fixture(
+    scope="module", params=one_worker_each("adopted", COMBOS, lambda combo: f"level{combo[0]}-{combo[1]}-{combo[2]}")
+)
 def adopted(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """One project per combination, set up and given the user's table once; the tests below are its phases, in order."""
     level, framework, dataset = request.param

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import CHOICES, CONTEXT, assert_gate_met, new_project, registered_versions, run
+from helpers import CHOICES, CONTEXT, assert_gate_met, new_project, one_worker_each, registered_versions, run
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +32,9 @@ def corrupt_one_age(project: Path) -> None:
     customers.write_text("\n".join([header, ",".join(row), *rest]) + "\n")
 
 
-@pytest.fixture(scope="module", params=COMBOS, ids=lambda combo: f"level{combo[0]}-{combo[1]}")
+@pytest.fixture(
+    scope="module", params=one_worker_each("generated", COMBOS, lambda combo: f"level{combo[0]}-{combo[1]}")
+)
 def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One project per level x framework, set up once; the tests below are its phases, in order."""
     level, framework = request.param

@@ -22,6 +22,9 @@ import yaml
 from helpers import RunningService, holdout_records, new_project, run
 
 pytestmark = pytest.mark.slow
+# the tests of one trained project run in one xdist worker, so it is trained once
+ON_LEVEL_1 = pytest.mark.xdist_group("safety-level1")
+ON_LEVEL_2 = pytest.mark.xdist_group("safety-level2")
 
 LEVEL_1, LEVEL_2 = "gate_one", "gate_two"
 PROMOTED = ("models/model/model.skops", "models/model/manifest.json", "models/holdout_scores.parquet")
@@ -79,6 +82,7 @@ def assert_gate_failure_is_clear(result: subprocess.CompletedProcess[str], kept:
     assert f"models/candidate is not promoted: {kept}" in output
 
 
+@ON_LEVEL_1
 def test_level_1_a_run_below_the_gate_fails_and_the_last_good_model_is_still_served(level1: Path) -> None:
     before, version = snapshot(level1), served_version(level1, LEVEL_1)
     unreachable_gate(level1)
@@ -90,6 +94,7 @@ def test_level_1_a_run_below_the_gate_fails_and_the_last_good_model_is_still_ser
     run(["git", "checkout", "--", "params.yaml"], level1)
 
 
+@ON_LEVEL_2
 def test_level_2_a_run_below_the_gate_fails_and_keeps_the_champion_and_the_dvc_outputs(level2: Path) -> None:
     before, version = snapshot(level2), champion(level2)
     lock = (level2 / "dvc.lock").read_text()
@@ -123,6 +128,7 @@ COMMITTED = {
 }
 
 
+@ON_LEVEL_2
 def test_local_state_stays_out_of_git_after_the_pipeline_the_service_and_monitoring(level2: Path) -> None:
     records = holdout_records(level2, 300)
     with RunningService(level2, module=LEVEL_2) as service:  # the default prediction log, reports/predictions.db
@@ -141,6 +147,7 @@ def test_local_state_stays_out_of_git_after_the_pipeline_the_service_and_monitor
     assert [line for line in status if not line.startswith("?? ")] == [], "no generated file was changed"
 
 
+@ON_LEVEL_2
 @pytest.mark.parametrize(
     ("target", "setting", "refusal"),
     [
@@ -168,6 +175,7 @@ def test_make_settings_reach_the_commands_as_text(level2: Path, target: str, set
     assert run(["git", "status", "--porcelain", "src", "params.yaml"], level2).stdout == "", "nothing was adopted"
 
 
+@ON_LEVEL_2
 def test_a_batch_folder_named_with_spaces_quotes_and_dollars_is_monitored_as_typed(level2: Path) -> None:
     batch = 'data/external/it\'s a "batch" $(x)'
     run(
@@ -177,6 +185,7 @@ def test_a_batch_folder_named_with_spaces_quotes_and_dollars_is_monitored_as_typ
     assert json.loads((level2 / "reports/drift.json").read_text())["current_source"] == batch
 
 
+@ON_LEVEL_1
 def test_a_table_named_with_spaces_and_quotes_is_adopted_as_typed(level1: Path) -> None:
     table = level1 / 'data/external/our "churn" customers\' list.csv'
     run(

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from helpers import SERVICE_MODULE, RunningService, holdout_records
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("service-edge")]  # one service for the module
 
 INFER = f"/v2/models/{SERVICE_MODULE}/infer"
 DEADLINE = 2  # seconds: HEADER_TIMEOUT and BODY_TIMEOUT of the service under test

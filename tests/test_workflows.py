@@ -416,6 +416,9 @@ def succeeded(log: str, jobs: int) -> bool:
     return log.count("🏁  Job succeeded") == jobs and "Job failed" not in log
 
 
+ON_LEVEL_3 = pytest.mark.xdist_group("act")  # its tests run in one xdist worker, so the set-up is done once
+
+
 @pytest.fixture(scope="module")
 def level3(tmp_path_factory: pytest.TempPathFactory, base_image: str) -> Iterator[SimpleNamespace]:
     """A level 3 project as a team has it after its first pipeline run.
@@ -494,6 +497,7 @@ def level3(tmp_path_factory: pytest.TempPathFactory, base_image: str) -> Iterato
 
 
 @pytest.mark.slow
+@ON_LEVEL_3
 def test_ci_jobs_succeed_under_act_and_reuse_the_dvc_cache(level3: SimpleNamespace) -> None:
     project, act = level3.project, level3.act
     pull_request = {"pull_request": {"number": 7, "head": {"ref": "faster-learning"}, "base": {"ref": "main"}}}
@@ -533,6 +537,7 @@ def test_ci_jobs_succeed_under_act_and_reuse_the_dvc_cache(level3: SimpleNamespa
 
 
 @pytest.mark.slow
+@ON_LEVEL_3
 def test_monitoring_starts_training_and_training_opens_a_promotion_pull_request(level3: SimpleNamespace) -> None:
     act = level3.act
     batch = {"inputs": {"current-raw": "data/external/batch-1"}}
