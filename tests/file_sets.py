@@ -32,6 +32,10 @@ COMMON = {
     "src/customer_churn/__init__.py",
     "src/customer_churn/__main__.py",
     "src/customer_churn/adopt.py",
+    "src/customer_churn/batch/__init__.py",
+    "src/customer_churn/batch/commands.py",
+    "src/customer_churn/batch/rows.py",
+    "src/customer_churn/batch/score.py",
     "src/customer_churn/cli.py",
     "src/customer_churn/config.py",
     "src/customer_churn/contract.yaml",
@@ -70,6 +74,7 @@ COMMON = {
     "src/customer_churn/serving/settings.py",
     "src/customer_churn/serving/validation.py",
     "src/customer_churn/stages.py",
+    "tests/batch/test_score.py",
     "tests/conftest.py",
     "tests/example/test_aggregate.py",
     "tests/example/test_generate.py",
@@ -145,7 +150,9 @@ FULL_AUTOMATION = {
     "deploy/monitoring/alerts-test.yml",
     "deploy/monitoring/alerts.yml",
     "deploy/monitoring/grafana-dashboard.json",
+    "src/customer_churn/batch/spark.py",
     "src/customer_churn/gitops.py",
+    "tests/batch/test_spark.py",
     "tests/unit/test_gitops.py",
 }
 

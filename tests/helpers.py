@@ -238,17 +238,21 @@ def bake_project(output: Path, template: Path = TEMPLATE, **answers: str) -> Pat
     return Path(cookiecutter(str(template), no_input=True, output_dir=str(output), extra_context=answers))
 
 
-def setup_project(project: Path, python: str | None = None) -> Path:
-    """The project's own `make setup` (its .venv from its uv.lock), with PYTHON=python if given."""
-    run(["make", "setup", *([f"PYTHON={python}"] if python else [])], project)
+def setup_project(project: Path, python: str | None = None, extras: tuple[str, ...] = ()) -> Path:
+    """The project's own `make setup` (its .venv from its uv.lock), with PYTHON=python and these extras if given."""
+    flags = " ".join(f"--extra {extra}" for extra in extras)
+    run(
+        ["make", "setup", *([f"PYTHON={python}"] if python else []), *([f"SYNC_FLAGS={flags}"] if flags else [])],
+        project,
+    )
     return project
 
 
-def new_project(output: Path, **answers: str) -> Path:
-    """Bake with these answers, then `make setup` with the project's Python version."""
+def new_project(output: Path, extras: tuple[str, ...] = (), **answers: str) -> Path:
+    """Bake with these answers, then `make setup` with the project's Python version (and optional extras)."""
     project = bake_project(output, **answers)
     version = answers.get("python_version", CONTEXT["python_version"][0])
-    return setup_project(project, None if version == CONTEXT["python_version"][0] else interpreter(version))
+    return setup_project(project, None if version == CONTEXT["python_version"][0] else interpreter(version), extras)
 
 
 def registered_versions(project: Path) -> int:

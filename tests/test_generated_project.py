@@ -22,6 +22,8 @@ COMBOS = [(level, framework) for level in CHOICES["maturity_level"] for framewor
 # the default version runs every level x framework above; the others run one full project each
 # (only cp311 PyTorch wheels exist on the test machines, so those are scikit-learn projects)
 OTHER_PYTHONS = [version for version in CHOICES["python_version"] if version != CONTEXT["python_version"][0]]
+# set up with the `spark` extra as well, so that its own tests score a batch on Spark (level 3 offers it)
+WITH_SPARK = {("3", "sklearn")}
 
 
 def corrupt_one_age(project: Path) -> None:
@@ -40,7 +42,8 @@ def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     level, framework = request.param
     name = f"churn l{level} {framework}"
     output = tmp_path_factory.mktemp(f"level{level}-{framework}")
-    return new_project(output, project_name=name, maturity_level=level, model_framework=framework)
+    extras = ("spark",) if (level, framework) in WITH_SPARK else ()
+    return new_project(output, extras, project_name=name, maturity_level=level, model_framework=framework)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +67,10 @@ def test_lint_passes(project: Path) -> None:
 
 
 def test_own_tests_pass(project: Path) -> None:
-    run(["make", "test"], project)
+    result = run(["make", "test"], project)
+    if list(project.glob("src/*/batch/spark.py")):
+        spark_installed = (project / ".venv/bin/pyspark").exists()
+        assert ("Spark is not installed" in result.stdout) is not spark_installed, result.stdout[-2000:]
 
 
 def test_pipeline_meets_the_gate(project: Path, metrics: dict) -> None:

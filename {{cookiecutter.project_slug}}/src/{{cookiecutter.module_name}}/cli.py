@@ -23,9 +23,9 @@ STAGES: dict[str, Callable[[dict[str, Any]], None]] = {
     "train": stages.run_train,
     "evaluate": stages.run_evaluate,
 }
-# the modules a higher level adds that bring commands of their own, each by `add_commands(commands)`:
-# drift, feedback and retrain from level 2, promote at level 3
-COMMAND_MODULES = ("monitoring.commands", "gitops")
+# the packages that bring commands of their own, each by `add_commands(commands)` (where the project holds it):
+# score at every level, drift, feedback and retrain from level 2, promote at level 3
+COMMAND_MODULES = ("batch.commands", "monitoring.commands", "gitops")
 
 
 def cmd_generate(args: argparse.Namespace, params: dict[str, Any]) -> None:
