@@ -336,6 +336,26 @@ def serving_call_cost(report: Report) -> str:
     )
 
 
+@block("batch_scoring")
+def batch_scoring(report: Report) -> str:
+    by_rows = report["results"]["by_rows"]
+    rows = [
+        [n(int(size)), engine, n(r["seconds"], 1), n(r["rows_per_s"]), n(r["peak_mib"])]
+        for size, engines in by_rows.items()
+        for engine, r in engines.items()
+    ]
+    largest = by_rows[max(by_rows, key=int)]
+    settings = report["settings"]
+    text = (
+        f"`score` end to end, medians of {settings['repeats']} run(s); memory is the peak of the whole process tree:\n\n"
+        + table(["rows", "engine", "seconds", "rows/s", "peak MiB"], rows, "rlrrr")
+        + f"\n\nAt {n(int(max(by_rows, key=int)))} rows Spark (`{settings['spark_master']}`) scores"
+        f" **{ratio(largest['spark']['rows_per_s'] / largest['pandas']['rows_per_s'])}** the rows per second of pandas"
+        f" (chunks of {n(settings['chunk_rows'])} rows).\n\n"
+    )
+    return text + provenance(report)
+
+
 @block("drift")
 def drift(report: Report) -> str:
     r = report["results"]

@@ -97,7 +97,8 @@ def input_dataset(source: Path) -> ds.Dataset:
 
 
 def chunks(dataset: ds.Dataset, chunk_rows: int) -> Iterator[pa.RecordBatch]:
-    for batch in dataset.to_batches(batch_size=chunk_rows):
+    # no read-ahead: one chunk in memory at a time, whatever the number and size of the files
+    for batch in dataset.to_batches(batch_size=chunk_rows, batch_readahead=0, fragment_readahead=0):
         if batch.num_rows:
             yield batch
 
