@@ -336,6 +336,37 @@ def serving_call_cost(report: Report) -> str:
     )
 
 
+ROUTES = {"bypass": "the Guard's bypass", "route": "a FastAPI route"}
+
+
+@block("predict_route")
+def predict_route(report: Report) -> str:
+    results, settings = report["results"], report["settings"]
+    rows = [
+        [label, str(c), n(point["rps"]), ms(point["p50_ms"]), ms(point["p99_ms"]), n(point["errors"])]
+        for c in map(str, settings["connections"])
+        for variant, label in ROUTES.items()
+        for point in [results["variants"][variant][c]]
+    ]
+    gain, at, rule = results["bypass_gain"][str(settings["keep_at"])], settings["keep_at"], settings["min_gain"]
+    others = ", ".join(f"{100 * g:+.0f} % at {c}" for c, g in results["bypass_gain"].items() if c != str(at))
+    verdict = (
+        "**kept**: `/predict` is answered by the ASGI layer in front of FastAPI."
+        if results["keep_bypass"]
+        else "**removed**: `/predict` is a FastAPI route like every other endpoint."
+    )
+    text = (
+        f"Single-record requests to `/predict`, the two variants of one service taking turns (A, B, A, B, A, B);"
+        f" medians of {settings['runs']} runs of {settings['seconds']} s each:\n\n"
+        + table(["/predict answered by", "connections", "req/s", "p50 ms", "p99 ms", "errors"], rows, "lrrrrr")
+        + f"\n\nThe bypass answers {100 * gain:+.0f} % requests/s at {conns(at)} ({others}); run by run, against the"
+        f" route run beside it, {100 * results['paired_gain'][str(at)]:+.0f} % at {conns(at)} (medians of the"
+        " ratios). The rule: keep it only"
+        f" if it buys at least {100 * rule:.0f} % at {conns(at)}. Verdict: {verdict}\n\n"
+    )
+    return text + provenance(report)
+
+
 @block("drift")
 def drift(report: Report) -> str:
     r = report["results"]
