@@ -1,9 +1,8 @@
-"""POST /predict as a plain FastAPI route against a bypass that answers it before FastAPI.
+"""POST /predict answered by the Guard's bypass against the same handler as a plain FastAPI route.
 
-The bypass (an ASGI layer in front of FastAPI answering /predict itself, with its own error path
+The bypass (the ASGI layer in front of FastAPI answers /predict itself, with its own error path
 and a hand-written OpenAPI entry) is worth its code only if it buys at least 15 % more requests
-per second at 16 connections; it did not, so the service routes /predict through FastAPI and the
-bypass lives on here only, to be measured again. One level-2 scikit-learn project, set up as a user does, served twice at once
+per second at 16 connections. One level-2 scikit-learn project, set up as a user does, served twice at once
 (same model, same settings, the prediction log on, as shipped): once with the bypass, once with
 /predict routed through FastAPI. Both must give the same answers and the same refusals. wrk sends
 single-record requests at 16 and 64 connections; the two variants take turns (A, B, A, B, A, B) so
@@ -35,60 +34,28 @@ CONNECTIONS = (16, 64)
 KEEP_AT = 16  # the bypass is kept only if it buys MIN_GAIN at this many connections
 MIN_GAIN = 0.15
 PORTS = {"bypass": 8741, "route": 8742}
-# the service exactly as `serve` runs it; for "bypass", /predict is answered by an ASGI layer between the
-# Guard and FastAPI, as the service shipped it until this benchmark measured it (it no longer does)
+# the service exactly as `serve` runs it; for "route", the Guard's /predict handler is a FastAPI route instead
 LAUNCH = """
-import json
 import sys
 
 import uvicorn
+from fastapi import Request
+from fastapi.responses import JSONResponse
 from {module}.serving.app import create_app
 from {module}.serving.server import bounded_http
 from {module}.serving.settings import Settings
-from {module}.serving.service import NotReady
-from {module}.serving.validation import Refused, read_predict_request
-
-
-class Bypass:
-    def __init__(self, app, service, settings):
-        self.app, self.service, self.settings = app, service, settings
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/predict":
-            return await self.app(scope, receive, send)
-        body, more = b"", True
-        while more:  # the Guard has read and bounded the body already: this is its replay
-            message = await receive()
-            body, more = body + message.get("body", b""), message.get("more_body", False)
-        scope["endpoint"] = self  # the Guard labels the metrics by path
-        request_id = scope["state"]["request_id"]
-        try:
-            records = read_predict_request(body, self.settings.max_rows)
-            scored = await self.service.predict(records, request_id)
-        except Refused as refusal:
-            status, payload = refusal.status, {{"detail": refusal.detail, "request_id": request_id}}
-        except NotReady as error:
-            status, payload = 503, {{"detail": f"not ready: {{error}}", "request_id": request_id}}
-        else:
-            scope["state"]["model_version"] = scored.model_version
-            predictions = [
-                {{"label": label, "probability": probability, "model_version": version}}
-                for label, probability, (version, _) in zip(
-                    scored.labels.tolist(), scored.probabilities.tolist(), scored.models, strict=True
-                )
-            ]
-            status = 200
-            payload = {{"predictions": predictions, "model_version": scored.model_version, "request_id": request_id}}
-        data = json.dumps(payload).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
-        await send({{"type": "http.response.start", "status": status, "headers": headers}})
-        await send({{"type": "http.response.body", "body": data}})
-
 
 settings = Settings.from_env()
 app = create_app(settings)
-if sys.argv[2] == "bypass":
-    app.app = Bypass(app.app, app.state.service, settings)
+if sys.argv[2] == "route":
+    handler, app.fast_routes = app.fast_routes.pop("/predict"), {{}}
+
+    @app.app.post("/predict")
+    async def predict(request: Request) -> JSONResponse:
+        status, payload, version = await handler(await request.body(), request.state.request_id)
+        request.state.model_version = version
+        return JSONResponse(payload, status_code=status)
+
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), http=bounded_http(settings), access_log=False)
 """
 # requests both variants must refuse alike: (name, body)
@@ -120,12 +87,27 @@ def check_same_answers(urls: dict[str, str], batch: Path, max_rows: int) -> None
         assert answers["bypass"] == answers["route"], f"{name}: {answers}"
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def loaded(url: str, body: Path, connections: int, pid: int) -> dict:
+    """One wrk run, with the server's CPU time per answered request (what load on the machine barely moves)."""
+    before = cpu_seconds(pid)
+    result = wrk(url, body, SECONDS, connections)
+    result["cpu_ms"] = round(1000 * (cpu_seconds(pid) - before) / max(result["requests"], 1), 3)
+    return result
+
+
 def summary(runs: list[dict]) -> dict:
     """Medians of the runs (throughput and p99 each), with every run beside them."""
     return {
         "rps": round(statistics.median(r["rps"] for r in runs), 1),
         "p50_ms": round(statistics.median(r["p50_ms"] for r in runs), 2),
         "p99_ms": round(statistics.median(r["p99_ms"] for r in runs), 2),
+        "cpu_ms": round(statistics.median(r["cpu_ms"] for r in runs), 3),
         "errors": sum(r["non_2xx"] + r["socket_errors"] + r["timeouts"] for r in runs),
         "runs_rps": [round(r["rps"], 1) for r in runs],
         "runs_p99_ms": [r["p99_ms"] for r in runs],
@@ -168,7 +150,9 @@ def main() -> None:
             for connections in CONNECTIONS:
                 for _ in range(RUNS):
                     for variant, url in urls.items():  # A, B, A, B, A, B
-                        measured[variant][str(connections)].append(wrk(url, single, SECONDS, connections))
+                        measured[variant][str(connections)].append(
+                            loaded(url, single, connections, servers[variant].pid)
+                        )
         finally:
             for process in servers.values():
                 stop(process)
@@ -191,7 +175,12 @@ def main() -> None:
         "variants": variants,
         "bypass_gain": gains,
         "paired_gain": paired,
-        "keep_bypass": gains[str(KEEP_AT)] >= MIN_GAIN,
+        "cpu_gain": {  # requests per CPU-second, bypass over route
+            c: round(variants["route"][c]["cpu_ms"] / variants["bypass"][c]["cpu_ms"] - 1, 3)
+            for c in map(str, CONNECTIONS)
+        },
+        # the paired ratio: the variants ran in turns, and the load of each moment weighs on both
+        "keep_bypass": paired[str(KEEP_AT)] >= MIN_GAIN,
     }
     settings = {
         "seconds": SECONDS,

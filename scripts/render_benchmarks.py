@@ -343,13 +343,14 @@ ROUTES = {"bypass": "the Guard's bypass", "route": "a FastAPI route"}
 def predict_route(report: Report) -> str:
     results, settings = report["results"], report["settings"]
     rows = [
-        [label, str(c), n(point["rps"]), ms(point["p50_ms"]), ms(point["p99_ms"]), n(point["errors"])]
+        [label, str(c), n(point["rps"]), ms(point["p99_ms"]), f"{point['cpu_ms']:.2f}", n(point["errors"])]
         for c in map(str, settings["connections"])
         for variant, label in ROUTES.items()
         for point in [results["variants"][variant][c]]
     ]
     gain, at, rule = results["bypass_gain"][str(settings["keep_at"])], settings["keep_at"], settings["min_gain"]
-    others = ", ".join(f"{100 * g:+.0f} % at {c}" for c, g in results["bypass_gain"].items() if c != str(at))
+    paired = results["paired_gain"][str(at)]
+    others = ", ".join(f"{100 * g:+.0f} % at {c}" for c, g in results["paired_gain"].items() if c != str(at))
     verdict = (
         "**kept**: `/predict` is answered by the ASGI layer in front of FastAPI."
         if results["keep_bypass"]
@@ -358,11 +359,16 @@ def predict_route(report: Report) -> str:
     text = (
         f"Single-record requests to `/predict`, the two variants of one service taking turns (A, B, A, B, A, B);"
         f" medians of {settings['runs']} runs of {settings['seconds']} s each:\n\n"
-        + table(["/predict answered by", "connections", "req/s", "p50 ms", "p99 ms", "errors"], rows, "lrrrrr")
-        + f"\n\nThe bypass answers {100 * gain:+.0f} % requests/s at {conns(at)} ({others}); run by run, against the"
-        f" route run beside it, {100 * results['paired_gain'][str(at)]:+.0f} % at {conns(at)} (medians of the"
-        " ratios). The rule: keep it only"
-        f" if it buys at least {100 * rule:.0f} % at {conns(at)}. Verdict: {verdict}\n\n"
+        + table(
+            ["/predict answered by", "connections", "req/s", "p99 ms", "server CPU ms/request", "errors"],
+            rows,
+            "lrrrrr",
+        )
+        + f"\n\nAt {conns(at)} the bypass answers {100 * paired:+.0f} % requests/s, the median of its runs each"
+        f" over the route run beside it ({100 * gain:+.0f} % from the medians above; {others});"
+        f" per CPU-second of the server, which other work on the machine moves least,"
+        f" {100 * results['cpu_gain'][str(at)]:+.0f} %. The rule: keep it only if it buys at least"
+        f" {100 * rule:.0f} % at {conns(at)}. Verdict: {verdict}\n\n"
     )
     return text + provenance(report)
 

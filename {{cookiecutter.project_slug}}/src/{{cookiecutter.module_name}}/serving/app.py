@@ -2,7 +2,7 @@
 """The FastAPI application: /predict, health, metrics and the Open Inference Protocol (and /feedback from level 2).
 
 `create_app(settings)` builds the app around one Service, behind the Guard (request ids,
-limits, metrics); `python -m {{ cookiecutter.module_name }} serve`
+limits, metrics, and the /predict fast path); `python -m {{ cookiecutter.module_name }} serve`
 runs it with uvicorn. Every error is an answer with a reason, never a traceback.
 """
 
@@ -21,11 +21,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..optional import optional_module
 from .contract import (
+    ErrorMessage,
     PredictRequest,
     PredictResponse,
+    ValidationErrors,
     error_responses,
 )
-from .guard import Guard, refusal_body
+from .guard import FastHandler, Guard, refusal_body
 from .oip import InferRequest
 from .oip import router as oip_router
 from .service import NotReady, Service
@@ -53,48 +55,74 @@ def _json_content(model: type[BaseModel]) -> dict[str, Any]:
     return {"application/json": media}
 
 
-def document_raw_bodies(app: FastAPI) -> None:
-    """Add the request bodies that routes read raw (for bounded validation) to the OpenAPI components."""
+def document_predict(app: FastAPI) -> None:
+    """Describe POST /predict in the OpenAPI document.
+
+    /predict is a plain Starlette route (the hot path skips FastAPI's per-request dependency
+    handling), so its request and response schemas are added here, from the same models.
+    """
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            components = generate().setdefault("components", {}).setdefault("schemas", {})
-            for model in (PredictRequest, InferRequest):
+            document = generate()
+            components = document.setdefault("components", {}).setdefault("schemas", {})
+            for model in (PredictRequest, PredictResponse, ValidationErrors, ErrorMessage, InferRequest):
                 definition = model.model_json_schema(ref_template=REF_TEMPLATE)
                 components.update(definition.pop("$defs", {}))
                 components[model.__name__] = definition
+            errors = {"413": "Body or batch too large", "415": "Not JSON", "500": "Model failure", "503": "No model"}
+            responses: dict[str, Any] = {
+                status: {"description": text, "content": _json_content(ErrorMessage)} for status, text in errors.items()
+            }
+            responses["200"] = {"description": "Predictions", "content": _json_content(PredictResponse)}
+            responses["422"] = {
+                "description": "A field breaks the data contract",
+                "content": _json_content(ValidationErrors),
+            }
+            request_body = {"required": True, "content": _json_content(PredictRequest)}
+            operation = {
+                "summary": "Predict",
+                "description": "Churn probability and label for each record, with the version of the model that answered.",
+                "operationId": "predict",
+                "requestBody": request_body,
+                "responses": responses,
+            }
+            document["paths"]["/predict"] = {"post": operation}
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def add_predict_route(app: FastAPI, service: Service, settings: Settings) -> None:
-    """POST /predict as a plain FastAPI route, reading the raw body for the bounded validation."""
+def predict_handler(service: Service, settings: Settings) -> FastHandler:
+    """POST /predict, served by the Guard without the framework's per-request machinery.
 
-    @app.post(
-        "/predict",
-        operation_id="predict",
-        response_model=PredictResponse,
-        responses=error_responses(413, 415, 422, 500, 503),
-        openapi_extra={"requestBody": {"required": True, "content": _json_content(PredictRequest)}},
-    )
-    async def predict(request: Request) -> Response:
-        """Churn probability and label for each record, with the version of the model that answered."""
+    It is the hottest path of the service, so it reads the raw body itself and answers with
+    plain JSON; its errors are the same answers as everywhere else, bounded whatever the body.
+    """
+
+    async def predict(body: bytes, request_id: str) -> tuple[int, dict[str, Any], str | None]:
         try:
-            records = read_predict_request(await request.body(), settings.max_rows)
+            records = read_predict_request(body, settings.max_rows)
         except Refused as refusal:
-            return error_response(refusal.status, refusal.detail, request)
-        scored = await service.predict(records, request.state.request_id)
-        request.state.model_version = scored.model_version
+            return refusal.status, {"detail": refusal.detail, "request_id": request_id}, None
+        try:
+            scored = await service.predict(records, request_id)
+        except NotReady as error:
+            return 503, {"detail": f"not ready: {error}", "request_id": request_id}, None
+        except Exception:  # a model failure is reported by request id; the traceback goes to the log
+            log.exception("request %s failed", request_id)
+            return 500, {"detail": INTERNAL_ERROR, "request_id": request_id}, None
         predictions = [
             {"label": label, "probability": probability, "model_version": version}
             for label, probability, (version, _) in zip(
                 scored.labels.tolist(), scored.probabilities.tolist(), scored.models, strict=True
             )
         ]
-        payload = {"predictions": predictions, "model_version": scored.model_version, "request_id": scored.request_id}
-        return JSONResponse(payload)
+        payload = {"predictions": predictions, "model_version": scored.model_version, "request_id": request_id}
+        return 200, payload, scored.model_version
+
+    return predict
 
 
 def create_app(settings: Settings | None = None) -> Guard:
@@ -155,6 +183,11 @@ def create_app(settings: Settings | None = None) -> Guard:
         return Response(service.metrics.render(), media_type="text/plain; version=0.0.4")
 
     app.include_router(oip_router)
-    add_predict_route(app, service, settings)
-    document_raw_bodies(app)
-    return Guard(app, service.metrics, settings.max_body_bytes, version=lambda: service.version)
+    document_predict(app)
+    return Guard(
+        app,
+        service.metrics,
+        settings.max_body_bytes,
+        version=lambda: service.version,
+        fast_routes={"/predict": predict_handler(service, settings)},
+    )

@@ -10,7 +10,7 @@ import itertools
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .metrics import ServiceMetrics
@@ -20,6 +20,8 @@ JSON_TYPES = (b"application/json",)
 PROTOCOL_TYPES = (b"", b"application/json", b"application/octet-stream")
 CLIENT_CLOSED = 499  # the status recorded for a request whose client left before its body was in
 Scope = dict[str, Any]
+# a route answered by the Guard itself: (body, request id) -> (status, JSON payload, model version)
+FastHandler = Callable[[bytes, str], Awaitable[tuple[int, dict[str, Any], str | None]]]
 
 
 async def send_json(send: Any, status: int, payload: dict[str, Any], request_id: str) -> None:
@@ -40,10 +42,21 @@ def refusal_body(path: str, reason: str, request_id: str) -> dict[str, Any]:
 
 
 class Guard:
-    """Assign a request id, refuse wrong content types (415) and large bodies (413), record metrics."""
+    """Assign a request id, refuse wrong content types (415) and large bodies (413), record metrics.
 
-    def __init__(self, app: Any, metrics: ServiceMetrics, max_body_bytes: int, version: Callable[[], str]) -> None:
+    It wraps the whole application and answers its `fast_routes` itself.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        metrics: ServiceMetrics,
+        max_body_bytes: int,
+        version: Callable[[], str],
+        fast_routes: dict[str, FastHandler] | None = None,
+    ) -> None:
         self.app, self.metrics, self.max_body_bytes, self.version = app, metrics, max_body_bytes, version
+        self.fast_routes = fast_routes or {}
         self._children: dict[tuple[str, str, str], tuple[Any, Any]] = {}  # labelled metrics, looked up once
         self.state = app.state  # the wrapped app's state (its Service), for servers and tests
         # unique across processes and restarts, without a random draw per request
@@ -84,6 +97,13 @@ class Guard:
                     return
                 if body is None:
                     refusal = 413, f"request body is larger than {self.max_body_bytes} bytes"
+                elif scope["path"] in self.fast_routes:
+                    code, payload, version = await self.fast_routes[scope["path"]](body, request_id)
+                    status["code"] = code
+                    scope["state"]["model_version"] = version
+                    scope["endpoint"] = self.fast_routes[scope["path"]]
+                    await send_json(send, code, payload, request_id)
+                    return
                 else:
                     receive = self._replay(body, receive)
             if refusal is not None:
