@@ -93,7 +93,11 @@ def test_each_step_computes_the_same_columns_from_a_frame_and_from_arrays(
     columns = FEATURE_COLUMNS
     if nullable == "in every column":
         columns = [dataclasses.replace(column, nullable=True) for column in FEATURE_COLUMNS]
+    # the draw puts nulls on the same rows in every column: shuffle each column so they meet values
+    rng = np.random.default_rng(3)
     drawn = records(columns, count=200, seed=3)
+    shuffled = {name: [drawn[i][name] for i in rng.permutation(len(drawn))] for name in FEATURES}
+    drawn = [{name: shuffled[name][i] for name in FEATURES} for i in range(len(drawn))]
     frame = pd.DataFrame.from_records(drawn, columns=FEATURES)
     steps = each_kind_of_step(params)
     if CATEGORICAL_FEATURES:
