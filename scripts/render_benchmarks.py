@@ -356,6 +356,43 @@ def batch_scoring(report: Report) -> str:
     return text + provenance(report)
 
 
+ROUTES = {"bypass": "the Guard's bypass", "route": "a FastAPI route"}
+
+
+@block("predict_route")
+def predict_route(report: Report) -> str:
+    results, settings = report["results"], report["settings"]
+    rows = [
+        [label, str(c), n(point["rps"]), ms(point["p99_ms"]), f"{point['cpu_ms']:.2f}", n(point["errors"])]
+        for c in map(str, settings["connections"])
+        for variant, label in ROUTES.items()
+        for point in [results["variants"][variant][c]]
+    ]
+    gain, at, rule = results["bypass_gain"][str(settings["keep_at"])], settings["keep_at"], settings["min_gain"]
+    paired = results["paired_gain"][str(at)]
+    others = ", ".join(f"{100 * g:+.0f} % at {c}" for c, g in results["paired_gain"].items() if c != str(at))
+    verdict = (
+        "**kept**: `/predict` is answered by the ASGI layer in front of FastAPI."
+        if results["keep_bypass"]
+        else "**removed**: `/predict` is a FastAPI route like every other endpoint."
+    )
+    text = (
+        f"Single-record requests to `/predict`, the two variants of one service taking turns (A, B, A, B, A, B);"
+        f" medians of {settings['runs']} runs of {settings['seconds']} s each:\n\n"
+        + table(
+            ["/predict answered by", "connections", "req/s", "p99 ms", "server CPU ms/request", "errors"],
+            rows,
+            "lrrrrr",
+        )
+        + f"\n\nAt {conns(at)} the bypass answers {100 * paired:+.0f} % requests/s, the median of its runs each"
+        f" over the route run beside it ({100 * gain:+.0f} % from the medians above; {others});"
+        f" per CPU-second of the server, which other work on the machine moves least,"
+        f" {100 * results['cpu_gain'][str(at)]:+.0f} %. The rule: keep it only if it buys at least"
+        f" {100 * rule:.0f} % at {conns(at)}. Verdict: {verdict}\n\n"
+    )
+    return text + provenance(report)
+
+
 @block("drift")
 def drift(report: Report) -> str:
     r = report["results"]

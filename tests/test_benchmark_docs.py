@@ -89,3 +89,10 @@ def test_no_measured_figure_outside_the_rendered_blocks(page: str) -> None:
     for setting in SETTINGS:
         text = text.replace(setting, "")
     assert not FIGURE.findall(text), f"{page} has figures typed by hand: {FIGURE.findall(text)}"
+
+
+def test_the_service_answers_predict_as_the_measured_verdict_says() -> None:
+    """The bypass ships exactly when benchmarks/predict_route.py found it worth its code."""
+    report = json.loads((render_benchmarks.RESULTS / "predict_route.json").read_text())
+    app = TEMPLATE / "{{cookiecutter.project_slug}}/src/{{cookiecutter.module_name}}/serving/app.py"
+    assert ('fast_routes={"/predict"' in app.read_text()) == report["results"]["keep_bypass"]

@@ -1,17 +1,25 @@
-"""Feature construction: ratios, interactions and group deviations."""
+"""Feature construction: ratios, interactions and group deviations, on DataFrames and on NumPy columns."""
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
+import numpy as np
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.module_name }}.data.synthetic import records
 from {{ cookiecutter.module_name }}.features.construct import (
+    Constructor,
     GroupDeviation,
     InteractionFeatures,
     RatioFeatures,
     constructed_names,
     construction_steps,
 )
+from {{ cookiecutter.module_name }}.schema import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
+from {{ cookiecutter.module_name }}.serving.compiled import FEATURE_COLUMNS, columns_of
 
 
 @pytest.fixture
@@ -66,3 +74,37 @@ def test_missing_inputs_give_missing_outputs_not_errors(frame: pd.DataFrame) -> 
     holes = frame.assign(tenure_months=[None, 1.0, 2.0])
     out = RatioFeatures(ratios=[("spend_rate", "txn_total", "tenure_months")]).fit_transform(holes)
     assert out["spend_rate"].isna().tolist() == [True, False, False]
+
+
+def each_kind_of_step(params: dict[str, Any]) -> list[Constructor]:
+    """The configured steps, and one step of each kind over the contract's own columns."""
+    a, b = (NUMERIC_FEATURES * 2)[:2]
+    steps: list[Constructor] = [RatioFeatures([("ratio", a, b)]), InteractionFeatures([(a, b)])]
+    if CATEGORICAL_FEATURES:
+        steps.append(GroupDeviation(CATEGORICAL_FEATURES[0], [a, b]))
+    return steps + [step for _, step in construction_steps(params["features"].get("construct"))]
+
+
+@pytest.mark.parametrize("nullable", ["as the contract allows", "in every column"])
+def test_each_step_computes_the_same_columns_from_a_frame_and_from_arrays(
+    params: dict[str, Any], nullable: str
+) -> None:
+    """The pipeline's form (a DataFrame) and the compiled serving path's (NumPy columns) agree, nulls included."""
+    columns = FEATURE_COLUMNS
+    if nullable == "in every column":
+        columns = [dataclasses.replace(column, nullable=True) for column in FEATURE_COLUMNS]
+    # the draw puts nulls on the same rows in every column: shuffle each column so they meet values
+    rng = np.random.default_rng(3)
+    drawn = records(columns, count=200, seed=3)
+    shuffled = {name: [drawn[i][name] for i in rng.permutation(len(drawn))] for name in FEATURES}
+    drawn = [{name: shuffled[name][i] for name in FEATURES} for i in range(len(drawn))]
+    frame = pd.DataFrame.from_records(drawn, columns=FEATURES)
+    steps = each_kind_of_step(params)
+    if CATEGORICAL_FEATURES:
+        assert {type(step) for step in steps} == set(Constructor.__subclasses__()), "a kind of step is not checked"
+    for step in steps:
+        from_frame = step.fit(frame).transform(frame)[step.new_names()]
+        from_arrays = step.compute(columns_of(drawn))
+        for name in step.new_names():
+            assert from_frame[name].isna().any() or nullable != "in every column", f"{name} never saw a null"
+            np.testing.assert_array_equal(from_frame[name].to_numpy(dtype=float), from_arrays[name], err_msg=name)

@@ -54,6 +54,11 @@ def _array(values: pd.Series) -> np.ndarray:
     return values.astype(object).to_numpy()
 
 
+def _keys(values: np.ndarray) -> list[str | None]:
+    """Group keys; a missing value (None or NaN, as either form holds it) belongs to no group."""
+    return [None if value is None or value != value else str(value) for value in values.tolist()]
+
+
 class RatioFeatures(Constructor):
     """Add numerator / (denominator + 1): rates are comparable across row sizes."""
 
@@ -99,7 +104,7 @@ class GroupDeviation(Constructor):
     def fit(self, X: pd.DataFrame, y: object = None) -> GroupDeviation:
         super().fit(X, y)
         values = X[list(self.columns)].astype(float)
-        means = values.groupby(X[self.group].astype(str)).mean()
+        means = values.groupby(pd.Series(_keys(_array(X[self.group])), index=X.index)).mean()
         self.group_means_ = {column: means[column].to_dict() for column in self.columns}
         self.overall_means_ = values.mean().to_dict()
         return self
@@ -108,7 +113,7 @@ class GroupDeviation(Constructor):
         return [self.group, *self.columns]
 
     def compute(self, columns: Columns) -> dict[str, np.ndarray]:
-        groups = [str(group) for group in columns[self.group].tolist()]
+        groups = _keys(columns[self.group])
         new = {}
         for column in self.columns:
             means, overall = self.group_means_[column], self.overall_means_[column]
