@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from _pytest.nodeid import coerce_node_id
 from helpers import BASE_IMAGE, Bake, bake_project, new_project, podman, run
 
 # `make test` runs on every core (pytest-xdist, --dist loadgroup): the longest modules start first,
@@ -22,12 +23,26 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 python3
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     def rank(item: pytest.Item) -> int:
         name = item.path.name
         return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=rank)  # stable: pytest's order within a module (grouped by fixture parameter) stays
+    if getattr(config.option, "loadgroup", False):
+        for item in items:
+            name_group(item)
+
+
+def name_group(item: pytest.Item) -> None:
+    """Append the item's xdist group to its node id, which is how loadgroup keeps a group on one worker.
+
+    pytest-xdist 3.8 writes the suffix into `_nodeid`, which pytest 9 no longer reads (it keeps `_id`),
+    so without this every test would be scheduled alone and each worker would set up every project.
+    """
+    groups = sorted({str(mark.args[0]) for mark in item.iter_markers("xdist_group")})
+    if groups and "@" not in item.nodeid.rpartition("]")[2].rpartition("::")[2]:
+        item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(groups)}")
 
 
 def once_per_run(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], str]) -> str:
