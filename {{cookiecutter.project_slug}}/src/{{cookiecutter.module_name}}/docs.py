@@ -9,10 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from . import config
 from .config import FAIRNESS_FILE, METRICS_FILE, TRAINING_INFO_FILE, read_json
 from .schema import CONTRACT, Column, Contract, Table
 
-DOCS_DIR = Path("docs")
+DOCS_DIR = config.DOCS_DIR
 SCHEMA_DOC = DOCS_DIR / "data_schema.md"
 
 HEADER = """# Data schema
