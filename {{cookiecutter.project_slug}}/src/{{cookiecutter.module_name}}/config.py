@@ -54,10 +54,9 @@ FEEDBACK_JSON = REPORTS_DIR / "feedback.json"
 RETRAIN_DECISION_FILE = REPORTS_DIR / "retrain_decision.json"
 MLFLOW_RUN_FILE = MODELS_DIR / "mlflow_run.json"  # the tracking run `train` opened, which `evaluate` continues
 TRACKING_DB = Path("mlflow.db")  # the default MLflow store (MLFLOW_TRACKING_URI overrides it)
-CHAMPION_URI = (
-    "models:/{{ cookiecutter.module_name }}@champion"  # the registry's champion (level 2 on)
-)
-SERVED_MODEL_URI = CHAMPION_URI if present("models.registry") else str(MODEL_DIR)  # what `serve` and `export` use
+# the registry's champion (level 2 on); the model `serve` and `export` use by default
+CHAMPION_URI = "models:/{{ cookiecutter.module_name }}@champion"
+SERVED_MODEL_URI = CHAMPION_URI if present("models.registry") else str(MODEL_DIR)
 EXPORT_DIR = Path("build/model")  # where `export` copies the served model for the image
 
 
