@@ -29,7 +29,7 @@ REPEATS = 3
 
 def write_log(project: Path, rows: int) -> Path:
     """A log shaped like the service's (its own row builder): features resampled from the training split."""
-    prediction_log = importlib.import_module(f"{MODULE}.serving.prediction_log")
+    tables = importlib.import_module(f"{MODULE}.prediction_log.tables")
     train = pd.read_parquet(project / "data/processed/train.parquet")
     sample = train.sample(rows, replace=True, random_state=0).reset_index(drop=True)
     records = sample.to_dict("records")
@@ -37,19 +37,18 @@ def write_log(project: Path, rows: int) -> Path:
     labels = (probability >= 0.5).astype(int).tolist()
     path = project / "reports/predictions.db"
     with sqlite3.connect(path) as db:
-        db.executescript(prediction_log.SCHEMA)
+        db.executescript(tables.SCHEMA)
         for start in range(0, rows, 100):  # requests of 100 records
             block = slice(start, start + 100)
             db.executemany(
-                prediction_log.PREDICTION,
-                prediction_log.prediction_rows(
+                tables.PREDICTION,
+                tables.prediction_rows(
                     f"request-{start // 100}",
                     1.7e9 + start * 0.01,
-                    "1",
-                    "primary",
                     records[block],
                     probability[block].tolist(),
                     labels[block],
+                    [("1", "primary")] * len(records[block]),
                 ),
             )
     return path

@@ -23,6 +23,7 @@ OPTIONAL_FOLDERS = {
     ".github/actions/promote": "__cd",
     "deploy": "__cd",
     f"src/{CONTEXT['module_name']}/monitoring": "__automated",
+    f"src/{CONTEXT['module_name']}/prediction_log": "__automated",
     "tests/monitoring": "__automated",
 }
 

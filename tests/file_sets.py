@@ -103,10 +103,15 @@ AUTOMATED_DEVELOPMENT = {
     "dvc.yaml",
     "src/customer_churn/models/pyfunc.py",
     "src/customer_churn/models/registry.py",
-    "src/customer_churn/serving/prediction_log.py",
+    "src/customer_churn/prediction_log/__init__.py",
+    "src/customer_churn/prediction_log/readers.py",
+    "src/customer_churn/prediction_log/tables.py",
+    "src/customer_churn/prediction_log/writer.py",
+    "src/customer_churn/serving/gauges.py",
     "src/customer_churn/serving/rollout.py",
     "src/customer_churn/serving/strategies.py",
     "tests/integration/test_registry.py",
+    "tests/service/test_gauges.py",
     "tests/service/test_prediction_log.py",
     "tests/service/test_strategies.py",
 }
@@ -120,7 +125,6 @@ MONITORING = {
     "src/customer_churn/monitoring/commands.py",
     "src/customer_churn/monitoring/drift.py",
     "src/customer_churn/monitoring/feedback.py",
-    "src/customer_churn/monitoring/gauges.py",
     "src/customer_churn/monitoring/report.py",
     "src/customer_churn/monitoring/retrain.py",
     "src/customer_churn/monitoring/run.py",
@@ -128,7 +132,6 @@ MONITORING = {
     "tests/example/test_retrain.py",
     "tests/monitoring/test_drift.py",
     "tests/monitoring/test_feedback.py",
-    "tests/monitoring/test_gauges.py",
 }
 
 # CD, CT and monitoring workflows, Kubernetes, Argo CD and alerting manifests (level 3)

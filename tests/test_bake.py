@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
@@ -148,6 +149,40 @@ def test_long_names_still_give_lint_clean_code(bake: Bake) -> None:
     project = bake(project_name=name, maturity_level="2", model_framework="pytorch")
     assert project.name == "quarterly-enterprise-customer-retention-forecast-x"
     assert_ruff_clean(project)
+
+
+def imported_packages(source: Path, package: str) -> set[str]:
+    """The first-level subpackages of `package` that the module at `source` imports (at any depth in the file)."""
+    module = source.with_suffix("").parts[source.parts.index(package) :]
+    found = set()
+    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [alias.name.split(".") for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = list(module[: len(module) - node.level]) if node.level else []
+            target = base + (node.module.split(".") if node.module else [])
+            names = [[*target, alias.name] for alias in node.names]
+        else:
+            continue
+        found |= {name[1] for name in names if len(name) > 1 and name[0] == package}
+    return found
+
+
+def test_serving_and_monitoring_never_import_each_other(bake: Bake) -> None:
+    """They meet only in the prediction log's package and in config.py: neither can break the other."""
+    package = bake(maturity_level="3") / "src" / "customer_churn"
+    imports = {
+        part: {path.name: imported_packages(path, "customer_churn") for path in (package / part).glob("*.py")}
+        for part in ("serving", "monitoring", "prediction_log")
+    }
+    assert all(imports.values())
+    assert "gauges.py" in imports["serving"]
+    assert "prediction_log" in imports["serving"]["rollout.py"]
+    assert "prediction_log" in imports["monitoring"]["windows.py"]
+    for part, other in (("serving", "monitoring"), ("monitoring", "serving")):
+        offenders = {name for name, found in imports[part].items() if other in found}
+        assert not offenders, f"{part}/{sorted(offenders)} import {other}"
+    assert not [name for name, found in imports["prediction_log"].items() if found & {"serving", "monitoring"}]
 
 
 def test_files_test_the_derived_flags_not_the_level_number() -> None:

@@ -184,7 +184,7 @@ def image_environment(dockerfile: str) -> dict[str, str]:
 def load_settings(project: Path, environment: dict[str, str]) -> Any:
     """The generated service's own Settings.from_env(), under exactly `environment`."""
     source = project / "src" / MODULE / "serving" / "settings.py"
-    read = set(re.findall(r'env\.get\("(\w+)"', source.read_text()))
+    read = set(re.findall(r'alias="(\w+)"', source.read_text()))
     assert set(environment) - {"PATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"} <= read, "a setting nobody reads"
     sys.path.insert(0, str(project / "src"))
     saved = dict(os.environ)

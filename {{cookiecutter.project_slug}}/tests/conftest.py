@@ -87,7 +87,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory, model_input: pd.DataFram
     """A model trained on the small sample and saved as the pipeline saves it."""
     features = build_feature_pipeline(params).fit(model_input[FEATURES], model_input[LABEL])
     folder = tmp_path_factory.mktemp("model") / "model"
-    save_model(fit_model(features, model_input, params), folder)
+    save_model(fit_model(features, model_input, params), folder, float(params["evaluate"]["threshold"]))
     return folder
 
 

@@ -8,6 +8,7 @@ new contract, marking what a person still has to write.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -25,7 +26,7 @@ from .schema import CONTRACT, Contract, dump_contract
 
 log = logging.getLogger(__name__)
 
-DVC_FILE = Path("dvc.yaml")
+DVC_FILE = config.DVC_FILE
 MAX_SELECTED = 30  # selection keeps at most this many transformed features by default
 CONTRACT_HEADER = """\
 # The data contract: every column this project reads or serves, in one file.
@@ -109,13 +110,18 @@ def gate_section() -> str:
     )
 
 
+def sized_contract(contract: Contract, rows: int) -> Contract:
+    """The contract with the model-input row bounds fitted to this table (the upper bound is kept)."""
+    bounds = {"min_rows": min(100, max(1, rows // 2)), "max_rows": CONTRACT.model_input.max_rows}
+    return dataclasses.replace(contract, model_input=dataclasses.replace(contract.model_input, **bounds))
+
+
 def sized_params(text: str, contract: Contract, rows: int, stats: dict[str, Any]) -> str:
     """params.yaml with the feature lists, selection, gate and window sizes fitted to this table."""
     holdout = max(1, round(rows * float(re.search(r"holdout_fraction:\s*([0-9.]+)", text).group(1))))  # type: ignore[union-attr]
     text = re.sub(r"^  size:.*\n", "", text, count=1, flags=re.M)  # the example generator's setting
     text = replace_section(text, "features", features_section(contract, stats))
     text = replace_section(text, "gate", gate_section())
-    text = set_value(text, "validation", "min_rows", min(100, max(1, rows // 2)))
     text = set_value(text, "evaluate", "min_group_size", max(10, round(0.05 * holdout)))
     text = set_value(text, "evaluate", "permutation_rows", min(2000, holdout))
     text = set_value(text, "monitoring", "reference_rows", min(5000, rows - holdout))
@@ -187,8 +193,8 @@ def adopt(
         inferred = infer_contract(frame, names, target, positive, id_column, sensitive, drop)
     except InferenceRefused as refused:
         raise AdoptionRefused(str(refused)) from refused
-    contract = inferred.contract
     labelled = int(frame[target].notna().sum())
+    contract = inferred.contract = sized_contract(inferred.contract, labelled)
     params_text = sized_params(
         config.PARAMS_FILE.read_text(encoding="utf-8"), contract, labelled, column_stats(frame, contract)
     )

@@ -12,7 +12,6 @@ from typing import Any
 from . import config, stages
 from .docs import SCHEMA_DOC, refresh_generated_blocks, render_schema_doc
 from .optional import optional_module
-from .serving.settings import DEFAULT_MODEL_URI
 
 log = logging.getLogger("{{ cookiecutter.module_name }}")
 
@@ -155,9 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=cmd_serve)
     export = commands.add_parser("export", help="copy the served model into a folder for the container image")
     export.add_argument(
-        "--model-uri", default=DEFAULT_MODEL_URI, help=f"model to export (default: {DEFAULT_MODEL_URI})"
+        "--model-uri", default=config.SERVED_MODEL_URI, help=f"model to export (default: {config.SERVED_MODEL_URI})"
     )
-    export.add_argument("--output", type=Path, default=Path("build/model"))
+    export.add_argument("--output", type=Path, default=config.EXPORT_DIR)
     export.set_defaults(handler=cmd_export)
     docs = commands.add_parser("docs", help="regenerate docs/data_schema.md and the docs' blocks filled from outputs")
     docs.set_defaults(handler=cmd_docs)

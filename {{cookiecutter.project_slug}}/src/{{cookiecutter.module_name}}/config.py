@@ -17,7 +17,12 @@ from typing import Any
 
 import yaml
 
+from .optional import present
+
 PARAMS_FILE = Path("params.yaml")
+DVC_FILE = Path("dvc.yaml")
+DVC_LOCK_FILE = Path("dvc.lock")
+DOCS_DIR = Path("docs")
 SOURCE_DIR = Path("src", __name__.partition(".")[0])  # this package's sources, as the project holds them
 CONTRACT_FILE = SOURCE_DIR / "contract.yaml"  # the data contract that `adopt` writes (schema.py reads it)
 EXAMPLE_DIRS = (SOURCE_DIR / "example", Path("tests/example"))  # what `adopt` and `remove-example` delete
@@ -42,6 +47,17 @@ IMPORTANCE_FILE = REPORTS_DIR / "feature_importance.json"
 SELECTED_FEATURES_FILE = REPORTS_DIR / "selected_features.json"
 VALIDATION_JSON = REPORTS_DIR / "validation.json"
 VALIDATION_REPORT = REPORTS_DIR / "validation.md"
+PREDICTION_LOG_FILE = REPORTS_DIR / "predictions.db"  # the service's default prediction log (PREDICTION_LOG)
+DRIFT_JSON = REPORTS_DIR / "drift.json"  # the newest drift verdict; the service serves it as gauges (DRIFT_REPORT)
+DRIFT_HTML = REPORTS_DIR / "drift.html"
+FEEDBACK_JSON = REPORTS_DIR / "feedback.json"
+RETRAIN_DECISION_FILE = REPORTS_DIR / "retrain_decision.json"
+MLFLOW_RUN_FILE = MODELS_DIR / "mlflow_run.json"  # the tracking run `train` opened, which `evaluate` continues
+TRACKING_DB = Path("mlflow.db")  # the default MLflow store (MLFLOW_TRACKING_URI overrides it)
+# the registry's champion (level 2 on); the model `serve` and `export` use by default
+CHAMPION_URI = "models:/{{ cookiecutter.module_name }}@champion"
+SERVED_MODEL_URI = CHAMPION_URI if present("models.registry") else str(MODEL_DIR)
+EXPORT_DIR = Path("build/model")  # where `export` copies the served model for the image
 
 
 def load_params(path: Path = PARAMS_FILE) -> dict[str, Any]:

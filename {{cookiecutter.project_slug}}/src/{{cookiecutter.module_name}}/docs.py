@@ -9,10 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from . import config
 from .config import FAIRNESS_FILE, METRICS_FILE, TRAINING_INFO_FILE, read_json
 from .schema import CONTRACT, Column, Contract, Table
 
-DOCS_DIR = Path("docs")
+DOCS_DIR = config.DOCS_DIR
 SCHEMA_DOC = DOCS_DIR / "data_schema.md"
 
 HEADER = """# Data schema
@@ -324,7 +325,8 @@ each group, and where it must not be used. The metric and fairness tables are re
 - **Task:** binary classification: the probability that `{_cell(contract.target)}` is 1
   (see [Labeling](labeling.md)).
 - **Inputs:** {len(features)} feature columns of [Data schema](data_schema.md); {_names([*ids, *sensitive])} are never inputs.
-- **Decision threshold:** `evaluate.threshold` in `params.yaml`.
+- **Decision threshold:** `evaluate.threshold` in `params.yaml`, recorded in the model's `manifest.json`:
+  the service answers with the threshold the model was evaluated at.
 
 ## Intended use
 

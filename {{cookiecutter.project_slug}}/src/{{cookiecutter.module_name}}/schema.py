@@ -54,7 +54,7 @@ class Table:
     description: str
     columns: tuple[Column, ...]
     files: tuple[str, ...] = ()
-    min_rows: int = 1
+    min_rows: int = 1  # the row bounds validation checks: the contract is their one home
     max_rows: int = 50_000_000
 
     @property
@@ -163,6 +163,8 @@ def _table_spec(table: Table) -> dict[str, Any]:
     if table.files:
         spec["files"] = list(table.files)
     spec.update(description=table.description, min_rows=table.min_rows)
+    if table.max_rows != Table.max_rows:
+        spec["max_rows"] = table.max_rows
     spec["columns"] = [_column_spec(column) for column in table.columns]
     return spec
 

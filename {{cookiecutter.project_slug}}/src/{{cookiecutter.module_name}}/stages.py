@@ -50,9 +50,7 @@ def run_validate(params: dict[str, Any]) -> None:
 
     sources = read_sources(config.RAW_DIR)
     results = [validate_frame(sources[table.name], table) for table in RAW_SOURCES]
-    bounds = params["validation"]
-    model_input = pd.read_parquet(config.MODEL_INPUT_FILE)
-    results.append(validate_frame(model_input, MODEL_INPUT, bounds["min_rows"], bounds["max_rows"]))
+    results.append(validate_frame(pd.read_parquet(config.MODEL_INPUT_FILE), MODEL_INPUT))
     config.write_json(config.VALIDATION_JSON, summary(results))
     config.write_text(config.VALIDATION_REPORT, render_report(results))
     problems = failure_lines(results)
@@ -88,7 +86,7 @@ def run_train(params: dict[str, Any]) -> None:
 
     train = pd.read_parquet(config.TRAIN_FILE)
     model = fit_model(load_skops(config.FEATURES_FILE), train, params)
-    save_model(model, config.CANDIDATE_DIR)
+    save_model(model, config.CANDIDATE_DIR, float(params["evaluate"]["threshold"]))
     environment = training_environment(params, config.RAW_DIR)
     config.write_json(config.TRAINING_INFO_FILE, environment)
     registry = model_registry()
@@ -114,6 +112,7 @@ def run_evaluate(params: dict[str, Any]) -> None:
     holdout = pd.read_parquet(config.HOLDOUT_FILE)
     model = load_model(config.CANDIDATE_DIR)
     settings = params["evaluate"]
+    threshold = float(settings["threshold"])  # what metrics are measured at; the promoted model answers with it
     try:
         check_holdout(holdout[LABEL].to_numpy(), int(settings.get("min_rows_per_class", 1)))
     except HoldoutTooSmall as small:
@@ -129,7 +128,7 @@ def run_evaluate(params: dict[str, Any]) -> None:
     config.write_json(config.METRICS_FILE, metrics)
     config.write_json(config.FAIRNESS_FILE, fairness)
     config.write_json(config.IMPORTANCE_FILE, importance)
-    write_plots(holdout[LABEL].to_numpy(), proba, float(settings["threshold"]), config.PLOTS_DIR)
+    write_plots(holdout[LABEL].to_numpy(), proba, threshold, config.PLOTS_DIR)
     registry = model_registry()
     if registry is not None:
         registry.log_evaluation(params, metrics, model, holdout, register=not failures)
@@ -139,7 +138,7 @@ def run_evaluate(params: dict[str, Any]) -> None:
             kept = f"{config.MODEL_DIR} and the registry's champion are unchanged (the candidate is not registered)"
         failed = "\n  ".join(failures)
         raise StageFailed(f"quality gate failed:\n  {failed}\n{config.CANDIDATE_DIR} is not promoted: {kept}")
-    promote_model(config.CANDIDATE_DIR, config.MODEL_DIR)
+    promote_model(config.CANDIDATE_DIR, config.MODEL_DIR, threshold)
     write_parquet(pd.DataFrame({"probability": proba}), config.HOLDOUT_SCORES_FILE)
     log.info(
         "quality gate passed, candidate promoted to %s: %s",

@@ -44,6 +44,17 @@ def test_same_data_and_params_give_the_same_metrics(trained: Path) -> None:
     assert json.loads((trained / "reports/metrics.json").read_text()) == first
 
 
+def test_the_promoted_model_records_the_threshold_it_was_evaluated_at(trained: Path) -> None:
+    """The service answers with the manifest's threshold, so it cannot disagree with the evaluation."""
+    params = yaml.safe_load((trained / "params.yaml").read_text())
+    assert persistence.read_manifest(trained / "models/model")["threshold"] == params["evaluate"]["threshold"]
+    params["evaluate"]["threshold"] = 0.55
+    (trained / "params.yaml").write_text(yaml.safe_dump(params))
+    assert main(["evaluate"]) == 0
+    assert persistence.model_threshold(trained / "models/model") == 0.55
+    assert json.loads((trained / "reports/metrics.json").read_text())["gate_passed"] is True
+
+
 def raw_home(column: Column) -> tuple[Table, str]:
     """The raw source (and its header) that a model-input column comes from."""
     header = column.source or column.name

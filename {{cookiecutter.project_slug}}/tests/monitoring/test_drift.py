@@ -16,6 +16,7 @@ from {{ cookiecutter.module_name }}.monitoring.windows import (
     check_window,
     logged_window,
 )
+from {{ cookiecutter.module_name }}.prediction_log.writer import PredictionLog
 from {{ cookiecutter.module_name }}.schema import (
     CATEGORICAL_FEATURES,
     FEATURES,
@@ -23,7 +24,7 @@ from {{ cookiecutter.module_name }}.schema import (
     MODEL_INPUT,
     NUMERIC_FEATURES,
 )
-from {{ cookiecutter.module_name }}.serving.prediction_log import PredictionLog
+from {{ cookiecutter.module_name }}.serving.metrics import ServiceMetrics
 
 SEEDS = range(50)
 WINDOW_ROWS = 5_000  # the statistics are judged at a fixed window size, whatever the project's data size
@@ -122,7 +123,7 @@ def test_a_broken_current_window_is_an_error_not_a_verdict(population, settings,
 def test_the_prediction_log_is_a_window_of_the_newest_primary_answers(
     model_input: pd.DataFrame, tmp_path: Path, settings: dict[str, Any]
 ) -> None:
-    log = PredictionLog(tmp_path / "predictions.db")
+    log = PredictionLog(tmp_path / "predictions.db", ServiceMetrics())
     records = model_input[[*([ID] if ID else []), *FEATURES]].astype(object)
     records = records.where(records.notna(), None).to_dict("records")
     for start in range(0, 1000, 250):

@@ -14,8 +14,9 @@ from {{ cookiecutter.module_name }}.monitoring.feedback import (
     feedback_report,
     logged_feedback,
 )
+from {{ cookiecutter.module_name }}.prediction_log.writer import Feedback, PredictionLog
 from {{ cookiecutter.module_name }}.serving.compiled import probe_records
-from {{ cookiecutter.module_name }}.serving.prediction_log import Feedback, PredictionLog
+from {{ cookiecutter.module_name }}.serving.metrics import ServiceMetrics
 
 
 def labelled(rows: int, accuracy: float, start: str, seed: int) -> pd.DataFrame:
@@ -58,7 +59,7 @@ def test_calibration_error_is_small_when_probabilities_match_outcomes() -> None:
 
 
 def test_feedback_sent_to_the_service_joins_the_logged_predictions(tmp_path: Path, params: dict[str, Any]) -> None:
-    log = PredictionLog(tmp_path / "predictions.db")
+    log = PredictionLog(tmp_path / "predictions.db", ServiceMetrics())
     records = probe_records(count=200)
     probabilities = [0.9 if i % 2 else 0.1 for i in range(200)]
     log.record_predictions("request-1", records, probabilities, [i % 2 for i in range(200)], [("1", "primary")] * 200)

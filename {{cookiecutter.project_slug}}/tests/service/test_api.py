@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,11 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from {{ cookiecutter.module_name }}.models.persistence import load_model
+from {{ cookiecutter.module_name }}.models.persistence import (
+    load_model,
+    model_threshold,
+    record_threshold,
+)
 from {{ cookiecutter.module_name }}.schema import FEATURES, MODEL_INPUT, SENSITIVE, Column
 from {{ cookiecutter.module_name }}.serving.contract import RECORD_COLUMNS
 from {{ cookiecutter.module_name }}.serving.validation import MAX_ERRORS
@@ -43,7 +48,24 @@ def test_service_applies_exactly_what_training_applied(
     expected = load_model(model_dir).predict_proba(pd.DataFrame.from_records(records, columns=FEATURES))[:, 1]
     served = np.array([prediction["probability"] for prediction in body["predictions"]])
     assert np.allclose(served, expected, rtol=0, atol=1e-9)
-    assert [p["label"] for p in body["predictions"]] == (expected >= 0.5).astype(int).tolist()
+    assert [p["label"] for p in body["predictions"]] == (expected >= model_threshold(model_dir)).astype(int).tolist()
+
+
+def test_labels_follow_the_threshold_the_model_was_saved_with(
+    make_client: ClientFactory, records: list[dict[str, Any]], model_dir: Path, tmp_path: Path
+) -> None:
+    """The threshold travels in the model's manifest: no service setting can disagree with it."""
+    probabilities = np.array(
+        [p["probability"] for p in make_client().post("/predict", json={"records": records}).json()["predictions"]]
+    )
+    middle = float(np.median(probabilities))
+    for threshold in (float(probabilities.min()), middle, float(np.nextafter(probabilities.max(), 2.0))):
+        folder = tmp_path / f"model-{threshold}"
+        shutil.copytree(model_dir, folder)
+        record_threshold(folder, threshold)
+        body = make_client(model_uri=str(folder)).post("/predict", json={"records": records}).json()
+        assert [p["label"] for p in body["predictions"]] == (probabilities >= threshold).astype(int).tolist()
+    assert 0 < int((probabilities >= middle).sum()) < len(records)  # the middle threshold splits the answers
 
 
 def test_request_ids_are_the_services_own_never_the_clients(client: TestClient, records: list[dict[str, Any]]) -> None:

@@ -86,6 +86,6 @@ def test_a_pipeline_the_compiler_does_not_know_falls_back_to_sklearn(
     )
     with pytest.raises(NotCompilable):
         CompiledModel(model)
-    served = ServedModel(version="x", model=model)
+    served = ServedModel(version="x", model=model, threshold=0.5)
     assert served.compiled is None
     assert served.score(records[:3]).shape == (3,)

@@ -51,13 +51,10 @@ def column_expectations(column: Column) -> list[Any]:
     return expectations
 
 
-def build_suite(table: Table, min_rows: int | None = None, max_rows: int | None = None) -> gx.ExpectationSuite:
+def build_suite(table: Table) -> gx.ExpectationSuite:
     suite = gx.ExpectationSuite(name=f"{table.name}_contract")
     suite.add_expectation(
-        gx.expectations.ExpectTableRowCountToBeBetween(
-            min_value=table.min_rows if min_rows is None else min_rows,
-            max_value=table.max_rows if max_rows is None else max_rows,
-        )
+        gx.expectations.ExpectTableRowCountToBeBetween(min_value=table.min_rows, max_value=table.max_rows)
     )
     for column in table.columns:
         for expectation in column_expectations(column):
@@ -96,9 +93,7 @@ def _failure(result: Any) -> dict[str, Any]:
     }
 
 
-def validate_frame(
-    frame: pd.DataFrame, table: Table, min_rows: int | None = None, max_rows: int | None = None
-) -> TableResult:
+def validate_frame(frame: pd.DataFrame, table: Table) -> TableResult:
     """Run the table's contract suite on a DataFrame."""
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}
@@ -108,7 +103,7 @@ def validate_frame(
         .add_batch_definition_whole_dataframe("all")
         .get_batch(batch_parameters={"dataframe": frame})
     )
-    suite = context.suites.add(build_suite(table, min_rows, max_rows))
+    suite = context.suites.add(build_suite(table))
     outcome = batch.validate(suite)
     missing = {name for name in table.names if name not in frame.columns}
     failures = [

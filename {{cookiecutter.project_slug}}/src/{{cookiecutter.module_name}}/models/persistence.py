@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,15 @@ import skops.io as sio
 
 from ..config import replacing, replacing_folder
 
+log = logging.getLogger(__name__)
+
 PACKAGE = __name__.split(".")[0]
 TRUSTED_MODULES = (PACKAGE, "sklearn", "numpy", "scipy", "collections")
 MODEL_FILE = "model.skops"
 WEIGHTS_FILE = "weights.pt"
 MANIFEST_FILE = "manifest.json"
+LEGACY_THRESHOLD = 0.5
+THRESHOLD_KEY = "threshold"  # the decision threshold travels with the model: whoever serves it answers the same labels
 
 
 class UntrustedModelError(RuntimeError):
@@ -46,8 +51,11 @@ def load_skops(path: Path) -> Any:
     return sio.load(path, trusted=untrusted)
 
 
-def save_model(model: Any, directory: Path) -> None:
-    """Write the fitted pipeline (and torch weights, if any) with a checksum manifest, replacing `directory` whole."""
+def save_model(model: Any, directory: Path, threshold: float) -> None:
+    """Write the fitted pipeline (and torch weights, if any) with a manifest, replacing `directory` whole.
+
+    The manifest holds each file's checksum and the decision threshold the model answers labels with.
+    """
     with replacing_folder(directory) as folder:
         estimator = model.steps[-1][1]
         files = [MODEL_FILE]
@@ -56,23 +64,47 @@ def save_model(model: Any, directory: Path) -> None:
             files.append(WEIGHTS_FILE)
         sio.dump(model, folder / MODEL_FILE)
         checksums = {name: _sha256(folder / name) for name in files}
-        manifest = {"files": checksums}
-        (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        write_manifest(folder, {"files": checksums, THRESHOLD_KEY: float(threshold)})
+
+
+def read_manifest(directory: Path) -> dict[str, Any]:
+    return json.loads((directory / MANIFEST_FILE).read_text(encoding="utf-8"))
+
+
+def write_manifest(directory: Path, manifest: dict[str, Any]) -> None:
+    (directory / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
+def record_threshold(directory: Path, threshold: float) -> None:
+    """Set the decision threshold a model folder answers with (the one its evaluation used)."""
+    write_manifest(directory, {**read_manifest(directory), THRESHOLD_KEY: float(threshold)})
+
+
+def model_threshold(directory: Path) -> float:
+    """The probability at or above which the model in `directory` answers label 1."""
+    manifest = read_manifest(directory)
+    if THRESHOLD_KEY not in manifest:  # saved before models carried their threshold: they were served at 0.5
+        log.warning("%s records no decision threshold: answering at %s", directory / MANIFEST_FILE, LEGACY_THRESHOLD)
+        return LEGACY_THRESHOLD
+    return float(manifest[THRESHOLD_KEY])
 
 
 def check_checksums(directory: Path) -> None:
     """Refuse a model folder whose files differ from its manifest (tampered with, or written only in part)."""
-    manifest = json.loads((directory / MANIFEST_FILE).read_text(encoding="utf-8"))
-    for name, digest in manifest["files"].items():
+    for name, digest in read_manifest(directory)["files"].items():
         if _sha256(directory / name) != digest:
             raise UntrustedModelError(f"{directory / name} does not match its checksum in {MANIFEST_FILE}")
 
 
-def promote_model(candidate: Path, target: Path) -> None:
-    """Make a copy of the candidate folder the model at `target`, in one step: `target` is never half-written."""
+def promote_model(candidate: Path, target: Path, threshold: float) -> None:
+    """Make a copy of the candidate folder the model at `target`, in one step: `target` is never half-written.
+
+    The copy records `threshold`, the one the candidate was evaluated at.
+    """
     check_checksums(candidate)
     with replacing_folder(target) as folder:
         shutil.copytree(candidate, folder, dirs_exist_ok=True)
+        record_threshold(folder, threshold)
 
 
 def load_model(directory: Path) -> Any:

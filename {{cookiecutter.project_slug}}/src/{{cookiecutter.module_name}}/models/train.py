@@ -15,6 +15,7 @@ import pandas as pd
 import yaml
 from sklearn.pipeline import Pipeline
 
+from .. import config
 from ..optional import present
 from ..schema import FEATURES, LABEL
 from .estimators import build_estimator
@@ -50,7 +51,7 @@ def git_commit() -> str | None:
     return result.stdout.strip() or None
 
 
-def data_version(raw_dir: Path, lock_file: Path = Path("dvc.lock")) -> str:
+def data_version(raw_dir: Path, lock_file: Path = config.DVC_LOCK_FILE) -> str:
     """The DVC hash of the raw data when DVC tracks it, else a content hash of the raw files."""
     if lock_file.exists():
         lock = yaml.safe_load(lock_file.read_text(encoding="utf-8")) or {}

@@ -7,7 +7,6 @@ expected calibration error); the newest window with enough labels decides `degra
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -15,26 +14,17 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, brier_score_loss, f1_score
 
+from ..prediction_log.readers import labelled_answers
 from .windows import WindowError
 
 CALIBRATION_BINS = 10
-JOIN = """
-select p.served_at, p.probability, p.label as predicted, f.label as actual
-from predictions p
-join (select request_id, row, label, max(received_at) from feedback group by request_id, row) f
-  on f.request_id = p.request_id and f.row = p.row
-where p.role = 'primary'
-"""
 
 
 def logged_feedback(log_file: Path) -> pd.DataFrame:
     """Served predictions that have a ground-truth label (the newest one when sent twice)."""
     if not log_file.exists():
         raise WindowError(f"{log_file}: no prediction log; serve predictions and send /feedback first")
-    with sqlite3.connect(log_file) as db:
-        frame = pd.read_sql_query(JOIN, db)
-    frame["served_at"] = pd.to_datetime(frame["served_at"], unit="s")
-    return frame
+    return labelled_answers(log_file)
 
 
 def expected_calibration_error(actual: np.ndarray, probability: np.ndarray, bins: int = CALIBRATION_BINS) -> float:

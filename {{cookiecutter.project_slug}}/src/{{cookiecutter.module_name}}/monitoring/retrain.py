@@ -85,8 +85,9 @@ def challenge(
         mlflow.log_params({f"retrain.{key}": value for key, value in flatten("", params.get("retrain", {})).items()})
         mlflow.log_metrics({k: float(v) for k, v in flatten("", metrics).items() if isinstance(v, (int, float))})
         model_dir = Path(folder) / "model"
-        save_model(model, model_dir)
-        info = log_model(model, model_dir, holdout[FEATURES].head(5))
+        threshold = float(params["evaluate"]["threshold"])
+        save_model(model, model_dir, threshold)
+        info = log_model(model, model_dir, holdout[FEATURES].head(5), threshold)
         if failures:
             decision["reasons"].append("challenger misses the quality gate: " + "; ".join(failures))
         else:

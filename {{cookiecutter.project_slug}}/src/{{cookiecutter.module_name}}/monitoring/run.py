@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -17,30 +18,23 @@ from .windows import PREDICTION, batch_window, check_window, logged_window, refe
 
 log = logging.getLogger(__name__)
 
-DRIFT_JSON = config.REPORTS_DIR / "drift.json"
-DRIFT_HTML = config.REPORTS_DIR / "drift.html"
-FEEDBACK_JSON = config.REPORTS_DIR / "feedback.json"
-RETRAIN_DECISION = config.REPORTS_DIR / "retrain_decision.json"
-
 
 def prediction_log() -> Path:
-    from ..serving.settings import Settings
+    """The log the service writes: PREDICTION_LOG as the service reads it, else the default file."""
+    return Path(os.environ.get("PREDICTION_LOG") or config.PREDICTION_LOG_FILE)
 
-    return Settings.from_env().prediction_log or Path("reports/predictions.db")
 
-
-def champion_model() -> tuple[Any, str]:
-    """The model the service answers with: the registry's champion."""
-    from ..models.persistence import load_model
+def champion_model() -> tuple[Any, str, float]:
+    """The model the service answers with: the registry's champion, its version and its decision threshold."""
+    from ..models.persistence import load_model, model_threshold
     from ..models.registry import download_registered
-    from ..serving.settings import DEFAULT_MODEL_URI
 
     with tempfile.TemporaryDirectory() as folder:
         try:
-            model_dir, version = download_registered(DEFAULT_MODEL_URI, Path(folder))
+            model_dir, version = download_registered(config.CHAMPION_URI, Path(folder))
         except Exception as missing:
-            raise StageFailed(f"no champion to monitor ({DEFAULT_MODEL_URI}): run the pipeline first") from missing
-        return load_model(model_dir), version
+            raise StageFailed(f"no champion to monitor ({config.CHAMPION_URI}): run the pipeline first") from missing
+        return load_model(model_dir), version, model_threshold(model_dir)
 
 
 def run_drift(params: dict[str, Any], current_raw: Path | None) -> dict[str, Any]:
@@ -66,19 +60,22 @@ def run_drift(params: dict[str, Any], current_raw: Path | None) -> dict[str, Any
     report = compare(reference, current, settings, (reference_scores, current[PREDICTION].to_numpy(float)))
     report["current_source"] = str(source)
     report["generated_at"] = pd.Timestamp.now(tz="UTC").isoformat()
-    config.write_json(DRIFT_JSON, report)
+    config.write_json(config.DRIFT_JSON, report)
     reference_view = reference.assign(**{PREDICTION: pd.Series(reference_scores)})
-    DRIFT_HTML.write_text(render_html(report, reference_view, current, "Drift report"), encoding="utf-8")
+    config.DRIFT_HTML.write_text(render_html(report, reference_view, current, "Drift report"), encoding="utf-8")
     drifted = report["drifted_features"] + (["the predictions"] if report["prediction_drifted"] else [])
-    log.info("%s (report: %s)", f"DRIFT in {', '.join(drifted)}" if drifted else "no drift", DRIFT_HTML)
+    log.info("%s (report: %s)", f"DRIFT in {', '.join(drifted)}" if drifted else "no drift", config.DRIFT_HTML)
     return report
 
 
 def labelled_batch(raw_dir: Path, params: dict[str, Any]) -> pd.DataFrame:
-    """A labelled raw batch scored by the champion, shaped like the joined prediction log."""
+    """A labelled raw batch scored by the champion, shaped like the joined prediction log.
+
+    Labels come from the champion's own threshold (its manifest), as the service would have answered.
+    """
     from ..models.evaluate import predict_proba
 
-    model, version = champion_model()
+    model, version, threshold = champion_model()
     batch = batch_window(raw_dir, params["data"]["snapshot_date"])
     probability = predict_proba(model, batch)
     log.info("scored %d labelled rows of %s with champion v%s", len(batch), raw_dir, version)
@@ -86,7 +83,7 @@ def labelled_batch(raw_dir: Path, params: dict[str, Any]) -> pd.DataFrame:
         {
             "served_at": pd.Timestamp.now(),
             "probability": probability,
-            "predicted": (probability >= float(params["evaluate"]["threshold"])).astype(int),
+            "predicted": (probability >= threshold).astype(int),  # as the champion answers
             "actual": batch[LABEL].to_numpy(int),
         }
     )
@@ -99,7 +96,7 @@ def run_feedback(params: dict[str, Any], current_raw: Path | None) -> dict[str, 
     frame = logged_feedback(prediction_log()) if current_raw is None else labelled_batch(current_raw, params)
     report = feedback_report(frame, params["monitoring"])
     report["source"] = str(current_raw or prediction_log())
-    config.write_json(FEEDBACK_JSON, report)
+    config.write_json(config.FEEDBACK_JSON, report)
     overall = report["overall"]
     if overall["labelled"]:
         log.info(
@@ -124,8 +121,7 @@ def validated_batch(raw_dir: Path, params: dict[str, Any]) -> pd.DataFrame:
     results = [validate_frame(sources[table.name], table) for table in RAW_SOURCES]
     if not (problems := failure_lines(results)):
         table = build_model_input(sources, params["data"]["snapshot_date"])
-        bounds = params["validation"]
-        problems = failure_lines([validate_frame(table, MODEL_INPUT, bounds["min_rows"], bounds["max_rows"])])
+        problems = failure_lines([validate_frame(table, MODEL_INPUT)])
     if problems:
         raise StageFailed(f"the new batch {raw_dir} breaks the data contract:\n  " + "\n  ".join(problems))
     return table
@@ -139,8 +135,8 @@ def run_retrain(
 
     settings = params["retrain"]
     strategy = strategy or settings["strategy"]
-    drift = config.read_json(DRIFT_JSON) if DRIFT_JSON.exists() else None
-    feedback = config.read_json(FEEDBACK_JSON) if FEEDBACK_JSON.exists() else None
+    drift = config.read_json(config.DRIFT_JSON) if config.DRIFT_JSON.exists() else None
+    feedback = config.read_json(config.FEEDBACK_JSON) if config.FEEDBACK_JSON.exists() else None
     decision: dict[str, Any] = {
         "retrain": False,
         "reasons": [],
@@ -169,6 +165,6 @@ def run_retrain(
         decision["failed"] = str(error)
         raise
     finally:
-        config.write_json(RETRAIN_DECISION, decision)
+        config.write_json(config.RETRAIN_DECISION_FILE, decision)
     log.info("retrain=%s promoted=%s: %s", decision["retrain"], decision["promoted"], "; ".join(decision["reasons"]))
     return decision

@@ -12,10 +12,11 @@ from pathlib import Path
 import pandas as pd
 
 from .. import config
+from ..prediction_log.readers import newest_answers
 from ..schema import FEATURES, MODEL_INPUT
 from ..stages import StageFailed
 
-PREDICTION = "probability"
+PREDICTION = "probability"  # the column of model scores, in the log and in every window
 
 
 class WindowError(StageFailed):
@@ -49,17 +50,10 @@ def reference_window(rows: int, seed: int, train_file: Path = config.TRAIN_FILE)
 
 
 def logged_window(log_file: Path, rows: int) -> pd.DataFrame:
-    """The newest `rows` predictions answered by the primary model (0 = all), read as Arrow."""
+    """The newest `rows` predictions answered by the primary model (0 = all)."""
     if not log_file.exists():
         raise WindowError(f"{log_file}: no prediction log; serve some predictions or pass a raw batch")
-    import adbc_driver_sqlite.dbapi as adbc
-
-    limit = f" order by rowid desc limit {int(rows)}" if rows else ""
-    columns = ", ".join(f'"{name}"' for name in FEATURES)
-    query = f"select {PREDICTION}, {columns} from predictions where role = 'primary'{limit}"
-    with adbc.connect(str(log_file)) as connection, connection.cursor() as cursor:
-        cursor.execute(query)
-        return cursor.fetch_arrow_table().to_pandas()
+    return newest_answers(log_file, rows)
 
 
 def batch_window(raw_dir: Path, snapshot_date: str) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .. import __version__
 from ..optional import optional_module
 from .contract import (
     ErrorMessage,
@@ -140,7 +141,7 @@ def create_app(settings: Settings | None = None) -> Guard:
     app = FastAPI(
         title={{ answers.python_str(cookiecutter.project_name ~ " prediction service") }},
         description={{ answers.python_str(cookiecutter.description) }},
-        version="0.1.0",
+        version=__version__,
         lifespan=lifespan,
     )
     app.state.service = service

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import tempfile
@@ -14,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..models.persistence import MANIFEST_FILE, load_model
+from ..models.persistence import load_model, model_threshold, read_manifest, write_manifest
 from ..optional import optional_module
 from ..schema import FEATURES
 from .compiled import CompiledModel, NotCompilable
@@ -27,10 +26,11 @@ REGISTRY_SCHEME = "models:/"
 
 @dataclass
 class ServedModel:
-    """A loaded model, the version string every response carries, and its fastest proven scorer."""
+    """A loaded model, the version string every response carries, its decision threshold and fastest proven scorer."""
 
     version: str
     model: Any
+    threshold: float  # recorded in the model's manifest: a probability at or above it is label 1
     compiled: CompiledModel | None = None
 
     def __post_init__(self) -> None:
@@ -49,7 +49,7 @@ class ServedModel:
 
 def folder_version(folder: Path) -> str:
     """The version recorded at export, else a short content hash of the model files."""
-    manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+    manifest = read_manifest(folder)
     if VERSION_KEY in manifest:
         return str(manifest[VERSION_KEY])
     digest = "".join(sorted(manifest["files"].values()))
@@ -66,9 +66,10 @@ def load_served_model(uri: str) -> ServedModel:
     registry = registry_for(uri)
     if registry is not None:
         folder, version = registry.download_registered(uri, Path(tempfile.mkdtemp(prefix="served-model-")))
-        return ServedModel(version=version, model=load_model(folder))
-    folder = Path(uri)
-    return ServedModel(version=folder_version(folder), model=load_model(folder))
+    else:
+        folder = Path(uri)
+        version = folder_version(folder)
+    return ServedModel(version=version, model=load_model(folder), threshold=model_threshold(folder))
 
 
 def _copy_loadable(folder: Path, output: Path) -> None:
@@ -78,7 +79,10 @@ def _copy_loadable(folder: Path, output: Path) -> None:
 
 
 def export_model(uri: str, output: Path) -> str:
-    """Copy the model behind `uri` into `output` with its version in the manifest (what the image ships)."""
+    """Copy the model behind `uri` into `output` with its version in the manifest (what the image ships).
+
+    The manifest keeps the decision threshold the model was evaluated at.
+    """
     version = None
     registry = registry_for(uri)
     if registry is not None:
@@ -88,7 +92,5 @@ def export_model(uri: str, output: Path) -> str:
     else:
         _copy_loadable(Path(uri), output)
     version = version or folder_version(output)
-    manifest = json.loads((output / MANIFEST_FILE).read_text(encoding="utf-8"))
-    manifest[VERSION_KEY] = version
-    (output / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    write_manifest(output, {**read_manifest(output), VERSION_KEY: version})
     return version

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
+from .. import __version__
 from .contract import RECORD_COLUMNS, Record
 from .service import NotReady
 from .validation import Refused, as_text, error_detail, parse_json, plain_errors
@@ -242,7 +243,7 @@ async def server_ready(request: Request) -> JSONResponse:
 async def server_metadata() -> dict[str, Any]:
     return {
         "name": "{{ cookiecutter.project_slug }}",
-        "version": "0.1.0",
+        "version": __version__,
         "extensions": ["binary_tensor_data"],
     }
 

@@ -29,7 +29,10 @@ PRIMARY = "primary"
 
 @dataclass(frozen=True)
 class Scored:
-    """One answered request: per record, its probability, label and the (version, role) of the model that answered."""
+    """One answered request: per record, its probability, label and the (version, role) of the model that answered.
+
+    A label is the probability against the answering model's own threshold (recorded in its manifest).
+    """
 
     request_id: str
     model_version: str  # the version that answered, or every version that did, primary first
@@ -106,6 +109,7 @@ class Service:
             groups = {routes: None}
             probabilities = await self.batchers[routes].score(records)
             models = [(self.models[routes].version, routes)] * len(records)
+            thresholds: float | np.ndarray = self.models[routes].threshold
         else:
             groups = {
                 role: [i for i, route in enumerate(routes) if route == role] for role in self.models if role in routes
@@ -117,7 +121,8 @@ class Service:
             for rows, part in zip(groups.values(), parts, strict=True):
                 probabilities[rows] = part
             models = [(self.models[role].version, role) for role in routes]
-        labels = (probabilities >= self.settings.decision_threshold).astype(int)
+            thresholds = np.array([self.models[role].threshold for role in routes])
+        labels = (probabilities >= thresholds).astype(int)  # each record by the threshold of the model that scored it
         versions = dict.fromkeys(self.models[role].version for role in groups)
         scored = Scored(request_id, ",".join(versions), probabilities, labels, models)
         for role, rows in groups.items():

@@ -1,79 +1,87 @@
-"""Service configuration from environment variables: one image, behaviour chosen at deploy time."""
+"""Service configuration from environment variables: one image, behaviour chosen at deploy time.
+
+Each field reads the variable named by its alias; keyword arguments override them (tests do).
+A value the service cannot run with stops it at start with one line naming the variable.
+The decision threshold is not a setting: it travels with the model, in its manifest.
+"""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .. import config
 from ..optional import present
 
-# what the project holds from level 2 on decides the defaults: the champion in the model registry,
-# the shadow and canary strategies, the prediction log, and the drift report served as gauges
-CHAMPION_URI = "models:/{{ cookiecutter.module_name }}@champion"
-DEFAULT_MODEL_URI = CHAMPION_URI if present("models.registry") else "models/model"
+# what the project holds from level 2 on decides the defaults: the shadow and canary strategies,
+# the prediction log, and the drift report served as gauges
 STRATEGIES = ("basic", "shadow", "canary") if present("serving.rollout") else ("basic",)
-DEFAULT_PREDICTION_LOG = "reports/predictions.db" if present("serving.prediction_log") else ""
-DEFAULT_DRIFT_REPORT = "reports/drift.json" if present("monitoring") else None
+DEFAULT_PREDICTION_LOG = config.PREDICTION_LOG_FILE if present("prediction_log") else None
+DEFAULT_DRIFT_REPORT = config.DRIFT_JSON if present("serving.gauges") else None
 
 
 class SettingsError(ValueError):
     """A setting has a value the service cannot run with."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Every knob of the service; `from_env` documents the variable behind each."""
+class Settings(BaseSettings):
+    """Every knob of the service; the alias is the environment variable behind each."""
 
-    model_uri: str = DEFAULT_MODEL_URI
-    candidate_uri: str | None = None
-    strategy: str = "basic"
-    canary_weight: float = 0.1
-    max_body_bytes: int = 1024 * 1024
-    max_rows: int = 1000
-    max_header_bytes: int = 32 * 1024
-    header_timeout: float = 10.0
-    body_timeout: float = 30.0
-    decision_threshold: float = 0.5
-    batch_max_rows: int = 4096
-    shadow_queue_size: int = 1000
-    shutdown_grace_seconds: float = 10.0
-    prediction_log: Path | None = None
-    drift_report: Path | None = None
+    model_config = SettingsConfigDict(frozen=True, populate_by_name=True, protected_namespaces=())
 
-    def __post_init__(self) -> None:
+    model_uri: str = Field(config.SERVED_MODEL_URI, alias="MODEL_URI")
+    candidate_uri: str | None = Field(None, alias="CANDIDATE_MODEL_URI")
+    strategy: str = Field("basic", alias="SERVING_STRATEGY")
+    canary_weight: float = Field(0.1, ge=0, le=1, alias="CANARY_WEIGHT")
+    max_body_bytes: int = Field(1024 * 1024, gt=0, alias="MAX_BODY_BYTES")
+    max_rows: int = Field(1000, gt=0, alias="MAX_ROWS")
+    max_header_bytes: int = Field(32 * 1024, gt=0, alias="MAX_HEADER_BYTES")
+    header_timeout: float = Field(10.0, gt=0, alias="HEADER_TIMEOUT")
+    body_timeout: float = Field(30.0, gt=0, alias="BODY_TIMEOUT")
+    batch_max_rows: int = Field(4096, alias="BATCH_MAX_ROWS")
+    shadow_queue_size: int = Field(1000, alias="SHADOW_QUEUE_SIZE")
+    shutdown_grace_seconds: float = Field(10.0, ge=0, le=3600, alias="SHUTDOWN_GRACE_SECONDS")
+    prediction_log: Path | None = Field(DEFAULT_PREDICTION_LOG, alias="PREDICTION_LOG")  # empty: off
+    drift_report: Path | None = Field(DEFAULT_DRIFT_REPORT, alias="DRIFT_REPORT")
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as error:
+            raise SettingsError(_first_problem(error)) from None
+
+    @field_validator("candidate_uri", "prediction_log", "drift_report", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return value or None
+
+    @field_validator("drift_report")
+    @classmethod
+    def _only_with_gauges(cls, value: Path | None) -> Path | None:
+        return value if DEFAULT_DRIFT_REPORT is not None else None  # nothing serves the gauges below level 2
+
+    @model_validator(mode="after")
+    def _strategy(self) -> Settings:
         if self.strategy not in STRATEGIES:
-            raise SettingsError(f"SERVING_STRATEGY must be one of {', '.join(STRATEGIES)}, not {self.strategy!r}")
+            raise ValueError(f"SERVING_STRATEGY must be one of {', '.join(STRATEGIES)}, not {self.strategy!r}")
         if self.strategy != "basic" and not self.candidate_uri:
-            raise SettingsError(f"SERVING_STRATEGY={self.strategy} needs CANDIDATE_MODEL_URI")
-        if not 0.0 <= self.canary_weight <= 1.0:
-            raise SettingsError(f"CANARY_WEIGHT must be between 0 and 1, not {self.canary_weight}")
-        if self.max_body_bytes <= 0 or self.max_rows <= 0:
-            raise SettingsError("MAX_BODY_BYTES and MAX_ROWS must be positive")
-        if not 0 <= self.shutdown_grace_seconds <= 3600:
-            raise SettingsError(f"SHUTDOWN_GRACE_SECONDS must be between 0 and 3600, not {self.shutdown_grace_seconds}")
-        if not (self.max_header_bytes > 0 and self.header_timeout > 0 and self.body_timeout > 0):
-            raise SettingsError("MAX_HEADER_BYTES, HEADER_TIMEOUT and BODY_TIMEOUT must be positive")
+            raise ValueError(f"SERVING_STRATEGY={self.strategy} needs CANDIDATE_MODEL_URI")
+        return self
 
     @classmethod
     def from_env(cls) -> Settings:
-        env = os.environ
-        log = env.get("PREDICTION_LOG", DEFAULT_PREDICTION_LOG)
-        drift_report = env.get("DRIFT_REPORT", DEFAULT_DRIFT_REPORT) if DEFAULT_DRIFT_REPORT else None
-        return cls(
-            model_uri=env.get("MODEL_URI", DEFAULT_MODEL_URI),
-            candidate_uri=env.get("CANDIDATE_MODEL_URI") or None,
-            strategy=env.get("SERVING_STRATEGY", "basic"),
-            canary_weight=float(env.get("CANARY_WEIGHT", "0.1")),
-            max_body_bytes=int(env.get("MAX_BODY_BYTES", str(1024 * 1024))),
-            max_rows=int(env.get("MAX_ROWS", "1000")),
-            max_header_bytes=int(env.get("MAX_HEADER_BYTES", str(32 * 1024))),
-            header_timeout=float(env.get("HEADER_TIMEOUT", "10")),
-            body_timeout=float(env.get("BODY_TIMEOUT", "30")),
-            decision_threshold=float(env.get("DECISION_THRESHOLD", "0.5")),
-            batch_max_rows=int(env.get("BATCH_MAX_ROWS", "4096")),
-            shadow_queue_size=int(env.get("SHADOW_QUEUE_SIZE", "1000")),
-            shutdown_grace_seconds=float(env.get("SHUTDOWN_GRACE_SECONDS", "10")),
-            prediction_log=Path(log) if log else None,
-            drift_report=Path(drift_report) if drift_report is not None else None,
-        )
+        return cls()
+
+
+def _first_problem(error: ValidationError) -> str:
+    """One line: the variable and what is wrong with its value."""
+    problem = error.errors()[0]
+    if problem["type"] == "value_error":
+        return str(problem["ctx"]["error"])
+    name = str(problem["loc"][0]) if problem["loc"] else ""
+    field = Settings.model_fields.get(name)
+    variable = field.alias if field is not None and field.alias else name  # keyword arguments go by field name
+    return f"{variable}: {problem['msg'].lower()}, not {problem['input']!r}"

@@ -1,4 +1,4 @@
-"""The prediction log: every answered prediction and every feedback label, in SQLite.
+"""The log's one writer: the service appends every answered prediction and feedback label.
 
 Requests only append to a bounded in-memory queue; one writer thread commits batches, so
 logging never blocks or fails a prediction. A storage fault (disk full or read-only, file
@@ -6,7 +6,6 @@ locked or removed) never stops the writer: the batch is retried with backoff whi
 wait in the queue, `prediction_log_writable` drops to 0 and every failed attempt is counted.
 A value the database cannot store is refused row by row, never taking the rest of its batch
 with it. `close()` writes what is queued within a grace period and reports what it could not.
-Monitoring and the feedback loop read this file.
 """
 
 from __future__ import annotations
@@ -18,43 +17,15 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from ..schema import ID, MODEL_INPUT
-from .contract import RECORD_COLUMNS
-from .metrics import ServiceMetrics
+from prometheus_client import Counter, Gauge
+
+from .tables import FEEDBACK, PREDICTION, SCHEMA, SHADOW, Models, prediction_rows
 
 log = logging.getLogger(__name__)
 
-FEATURE_COLUMNS = [column.name for column in RECORD_COLUMNS if column.name != ID]
-SQL_TYPES = {"int": "integer", "float": "real", "category": "text", "datetime": "text"}
-ID_DDL = f'    "{ID}" {SQL_TYPES[MODEL_INPUT.column(ID).dtype]},\n' if ID else ""
-FEATURE_DDL = ",\n".join(f'    "{c.name}" {SQL_TYPES[c.dtype]}' for c in RECORD_COLUMNS if c.name != ID)
-SCHEMA = f"""
-create table if not exists predictions (
-    request_id text not null,
-    row integer not null,
-    served_at real not null,
-    model_version text not null,
-    role text not null,
-    probability real not null,
-    label integer not null,
-{ID_DDL}{FEATURE_DDL}
-);
-create index if not exists predictions_request on predictions (request_id);
-create table if not exists feedback (
-    request_id text not null,
-    row integer not null,
-    label integer not null,
-    received_at real not null
-);
-create index if not exists feedback_request on feedback (request_id);
-"""
-PREDICTION = f"insert into predictions values ({', '.join('?' * (7 + bool(ID) + len(FEATURE_COLUMNS)))})"
-FEEDBACK = "insert into feedback values (?, ?, ?, ?)"
-SHADOW = "shadow"
 COALESCE_SECONDS = 0.05
 MAX_BATCH = 10_000  # entries per transaction
 BUSY_SECONDS = 1.0  # how long one write waits for a lock before it counts as failed and is retried
@@ -71,8 +42,6 @@ ROW_ERRORS = (
     sqlite3.DataError,
 )
 
-Models = Sequence[tuple[str, str]]  # (model version, role) per record
-
 
 class Feedback(enum.Enum):
     """What became of a feedback submission."""
@@ -85,35 +54,17 @@ class Feedback(enum.Enum):
     DROPPED = "dropped"  # the queue is full
 
 
+class LogMetrics(Protocol):
+    """The service metrics the log reports its health on (serving/metrics.py defines them)."""
+
+    log_pending: Gauge
+    log_dropped: Counter
+    log_write_errors: Counter
+    log_writable: Gauge
+
+
 class LogUnavailable(RuntimeError):
     """The log file cannot be read: feedback cannot be checked against it."""
-
-
-def prediction_rows(
-    request_id: str,
-    served_at: float,
-    records: list[dict[str, Any]],
-    probabilities: list[float],
-    labels: list[int],
-    models: Models,
-) -> list[tuple[Any, ...]]:
-    """One row per record: answer and the model that gave it, then the id and every feature in its own column."""
-    return [
-        (
-            request_id,
-            i,
-            served_at,
-            version,
-            role,
-            probability,
-            label,
-            *([record.get(ID)] if ID else []),
-            *map(record.get, FEATURE_COLUMNS),
-        )
-        for i, (record, probability, label, (version, role)) in enumerate(
-            zip(records, probabilities, labels, models, strict=True)
-        )
-    ]
 
 
 def _answered(models: Models) -> bool:
@@ -124,9 +75,9 @@ def _answered(models: Models) -> bool:
 class PredictionLog:
     """Append-only log with a background writer; `record_*` never block."""
 
-    def __init__(self, path: Path, metrics: ServiceMetrics | None = None, max_pending_rows: int = 100_000) -> None:
+    def __init__(self, path: Path, metrics: LogMetrics, max_pending_rows: int = 100_000) -> None:
         self.path = path
-        self.metrics = metrics or ServiceMetrics()
+        self.metrics = metrics
         self.max_pending_rows = max_pending_rows
         self._entries: deque[tuple[Any, ...]] = deque()
         self._pending_rows = 0  # queued or being written: what the memory bound counts
