@@ -13,7 +13,7 @@ import pytest
 from {{ cookiecutter.module_name }}.batch.rows import BatchRefused
 from {{ cookiecutter.module_name }}.batch.score import score_files
 from {{ cookiecutter.module_name }}.cli import main
-from {{ cookiecutter.module_name }}.models.persistence import load_model
+from {{ cookiecutter.module_name }}.models.persistence import load_model, model_threshold
 from {{ cookiecutter.module_name }}.schema import FEATURES, Column
 from {{ cookiecutter.module_name }}.serving.contract import RECORD_COLUMNS
 from {{ cookiecutter.module_name }}.serving.model_store import folder_version
@@ -96,10 +96,12 @@ def test_a_batch_without_a_model_input_column_is_refused_and_the_last_output_kep
     assert output.read_bytes() == b"the last good scores"
 
 
-def test_the_score_command_uses_the_served_model_by_default(trained: Path) -> None:
+def test_the_score_command_uses_the_served_model_and_its_threshold_by_default(trained: Path) -> None:
     holdout = trained / "data/processed/holdout.parquet"
     assert main(["score", str(holdout), "scores.parquet"]) == 0
     scored = pd.read_parquet(trained / "scores.parquet")
     assert len(scored) == len(pd.read_parquet(holdout))
     assert scored["probability"].between(0, 1).all()
     assert scored["rejected"].isna().all()
+    threshold = model_threshold(trained / "models/model")  # the served model's own, as the service answers
+    assert scored["label"].tolist() == (scored["probability"] >= threshold).astype(int).tolist()

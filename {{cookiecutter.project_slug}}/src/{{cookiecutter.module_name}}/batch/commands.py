@@ -19,17 +19,18 @@ def cmd_score(args: argparse.Namespace, params: dict[str, Any]) -> None:
     from ..stages import StageFailed
     from .rows import BatchRefused
 
-    threshold = float(params["evaluate"]["threshold"])
     try:
         if args.engine == "spark":
             from .spark import score_with_spark
 
-            counts = score_with_spark(args.input, args.output, args.model_uri, threshold, args.master)
+            counts = score_with_spark(args.input, args.output, args.model_uri, args.master)
         else:
             from .score import score_files
 
             served = load_served_model(args.model_uri)
-            counts = score_files(args.input, args.output, served.model, served.version, threshold, args.chunk_rows)
+            counts = score_files(
+                args.input, args.output, served.model, served.version, served.threshold, args.chunk_rows
+            )
     except BatchRefused as refused:
         raise StageFailed(str(refused)) from refused
     log.info("wrote %s: %d rows scored, %d rejected", args.output, counts.scored, counts.rejected)
