@@ -45,12 +45,11 @@ def run_ingest(params: dict[str, Any]) -> None:
 
 def run_validate(params: dict[str, Any]) -> None:
     """Check every raw source and the model-input table against the data contract."""
-    from .data.ingest import read_sources
-    from .data.validate import failure_lines, render_report, summary, validate_frame
+    from .data.ingest import read_chunks, read_source_chunks
+    from .data.validate import CHUNK_ROWS, failure_lines, render_report, summary, validate_chunks
 
-    sources = read_sources(config.RAW_DIR)
-    results = [validate_frame(sources[table.name], table) for table in RAW_SOURCES]
-    results.append(validate_frame(pd.read_parquet(config.MODEL_INPUT_FILE), MODEL_INPUT))
+    results = [validate_chunks(read_source_chunks(table, config.RAW_DIR, CHUNK_ROWS), table) for table in RAW_SOURCES]
+    results.append(validate_chunks(read_chunks(config.MODEL_INPUT_FILE, MODEL_INPUT, CHUNK_ROWS), MODEL_INPUT))
     config.write_json(config.VALIDATION_JSON, summary(results))
     config.write_text(config.VALIDATION_REPORT, render_report(results))
     problems = failure_lines(results)

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.module_name }}.data.synthetic import invalid_values
-from {{ cookiecutter.module_name }}.data.validate import describe, validate_frame
+from {{ cookiecutter.module_name }}.data.validate import describe, validate_chunks, validate_frame
 from {{ cookiecutter.module_name }}.schema import ID, MODEL_INPUT, RAW_SOURCES, Column, Table
 
 
@@ -88,3 +88,24 @@ def test_failure_names_a_few_offending_values(model_input: pd.DataFrame, feature
     failure = next(f for f in result.failures if f["expectation"] == "expect_column_values_to_be_between")
     assert failure["unexpected_count"] == 3
     assert failure["examples"] == [str(value)] * 3
+
+
+def test_chunks_are_judged_as_one_table(model_input: pd.DataFrame, feature: Callable[..., Column]) -> None:
+    """Counts add up across chunks, and a duplicate is caught when its two rows are in different chunks."""
+    bounded = feature("int", bounded=True)
+    table = _set(model_input, bounded.name, slice(0, 0), int(bounded.max) + 5)
+    table = _set(table, bounded.name, slice(len(table) - 1, len(table) - 1), int(bounded.max) + 6)
+    if ID is not None:
+        table = pd.concat([table, table.head(1)], ignore_index=True)  # the first row again, in the last chunk
+    chunks = [table.iloc[start : start + 100] for start in range(0, len(table), 100)]
+    whole, chunked = validate_frame(table, MODEL_INPUT), validate_chunks(chunks, MODEL_INPUT)
+    assert chunked.rows == len(table)
+    assert chunked.evaluated == whole.evaluated
+    assert {(f["expectation"], f["column"], f["unexpected_count"]) for f in chunked.failures} == {
+        (f["expectation"], f["column"], f["unexpected_count"]) for f in whole.failures
+    }
+    caught = {f["expectation"] for f in chunked.failures}
+    assert "expect_column_values_to_be_between" in caught
+    assert ("expect_column_values_to_be_unique" in caught) is (ID is not None)
+    too_few = validate_chunks([model_input.head(2), model_input.iloc[2:4]], MODEL_INPUT)
+    assert [f["observed"] for f in too_few.failures if f["column"] is None] == ["4"]

@@ -9,9 +9,11 @@ names the file, the expectation and the offending values, instead of crashing he
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from ..config import replacing
 from ..schema import CONTRACT, RAW_SOURCES, Contract, Table
@@ -19,18 +21,11 @@ from .sample import aggregate_module
 
 log = logging.getLogger(__name__)
 
+WHOLE = 1 << 62  # a chunk size no file reaches: the file in one piece
 
-def read_file(path: Path, table: Table) -> pd.DataFrame:
-    """One CSV or Parquet file; categories as text, unparseable dates as NaT for validation to flag."""
-    categories = [column.name for column in table.columns if column.dtype == "category"]
-    try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_csv(path, dtype=dict.fromkeys(categories, "str"))
-    except pd.errors.EmptyDataError:
-        log.warning("%s is empty", path)
-        return pd.DataFrame()
+
+def _typed(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """Dates parsed (unparseable ones as NaT, for validation to flag), categories as text."""
     for column in table.columns:
         if column.name not in frame.columns:
             continue
@@ -40,6 +35,46 @@ def read_file(path: Path, table: Table) -> pd.DataFrame:
             values = frame[column.name]
             frame[column.name] = values.astype("str").where(values.notna())
     return frame
+
+
+def read_chunks(path: Path, table: Table, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """One CSV or Parquet file, `chunk_rows` rows at a time, typed as `read_file` types it (one empty frame if empty)."""
+    chunks: Iterable[pd.DataFrame]
+    if path.suffix.lower() in (".parquet", ".pq"):
+        whole = chunk_rows == WHOLE
+        chunks = (
+            [pd.read_parquet(path)] if whole else (b.to_pandas() for b in pq.ParquetFile(path).iter_batches(chunk_rows))
+        )
+    else:
+        categories = [column.name for column in table.columns if column.dtype == "category"]
+        options = {"dtype": dict.fromkeys(categories, "str")}
+        try:
+            chunks = (
+                [pd.read_csv(path, **options)]
+                if chunk_rows == WHOLE
+                else pd.read_csv(path, chunksize=chunk_rows, **options)
+            )
+        except pd.errors.EmptyDataError:
+            log.warning("%s is empty", path)
+            chunks = []
+    empty = True
+    for chunk in chunks:
+        empty = False
+        yield _typed(chunk, table)
+    if empty:
+        yield pd.DataFrame()
+
+
+def read_file(path: Path, table: Table) -> pd.DataFrame:
+    """One CSV or Parquet file, whole."""
+    chunks = [chunk for chunk in read_chunks(path, table, WHOLE) if not chunk.empty]
+    return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0] if chunks else pd.DataFrame()
+
+
+def read_source_chunks(table: Table, raw_dir: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """All files of one source, a chunk at a time."""
+    for name in table.files:
+        yield from read_chunks(raw_dir / name, table, chunk_rows)
 
 
 def read_source(table: Table, raw_dir: Path) -> pd.DataFrame:

@@ -3,12 +3,17 @@
 One suite per raw source and one for the model-input table. A failed expectation
 fails the stage (non-zero exit) so nothing downstream runs; the report names the
 table, the expectation, the column and a few offending values.
+
+A table is read in chunks, so memory stays bounded whatever its size: the expectations on
+single values run on each chunk, and the whole-table ones (row count, unique values) on the
+unique columns alone, gathered from every chunk; Great Expectations checks both.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +33,8 @@ TYPE_LISTS = {
     "datetime": ["datetime64", "datetime64[ns]", "datetime64[us]", "datetime64[ms]", "datetime64[s]"],
 }
 EXAMPLES = 5
+CHUNK_ROWS = 500_000  # rows validated at once: memory stays bounded whatever the table's size
+WHOLE_TABLE = ("expect_table_row_count_to_be_between", "expect_column_values_to_be_unique")
 
 
 def column_expectations(column: Column) -> list[Any]:
@@ -51,13 +58,16 @@ def column_expectations(column: Column) -> list[Any]:
     return expectations
 
 
-def build_suite(table: Table) -> gx.ExpectationSuite:
-    suite = gx.ExpectationSuite(name=f"{table.name}_contract")
-    suite.add_expectation(
-        gx.expectations.ExpectTableRowCountToBeBetween(min_value=table.min_rows, max_value=table.max_rows)
-    )
-    for column in table.columns:
-        for expectation in column_expectations(column):
+def build_suite(table: Table, whole_table: bool | None = None) -> gx.ExpectationSuite:
+    """The table's suite; with `whole_table`, only the expectations on the whole table, or only those on values."""
+    expectations = [
+        gx.expectations.ExpectTableRowCountToBeBetween(min_value=table.min_rows, max_value=table.max_rows),
+        *(expectation for column in table.columns for expectation in column_expectations(column)),
+    ]
+    part = "" if whole_table is None else "_table" if whole_table else "_values"
+    suite = gx.ExpectationSuite(name=f"{table.name}_contract{part}")
+    for expectation in expectations:
+        if whole_table is None or (expectation.expectation_type in WHOLE_TABLE) is whole_table:
             suite.add_expectation(expectation)
     return suite
 
@@ -93,32 +103,76 @@ def _failure(result: Any) -> dict[str, Any]:
     }
 
 
+class _Suites:
+    """One context for a table: its two suites, run on any DataFrame."""
+
+    def __init__(self, table: Table) -> None:
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = {"globally": False}
+        self.batches = (
+            context.data_sources.add_pandas(table.name)
+            .add_dataframe_asset(table.name)
+            .add_batch_definition_whole_dataframe("all")
+        )
+        self.suites = {whole: context.suites.add(build_suite(table, whole)) for whole in (False, True)}
+
+    def run(self, frame: pd.DataFrame, whole_table: bool) -> list[Any]:
+        """The results of the whole-table part of the suite on `frame`, or of the part on single values."""
+        batch = self.batches.get_batch(batch_parameters={"dataframe": frame})
+        return batch.validate(self.suites[whole_table]).results
+
+
+def _merge(failures: dict[tuple[str, Any], dict[str, Any]], failure: dict[str, Any]) -> None:
+    """Add one chunk's failure of an expectation to the same expectation's failures of earlier chunks."""
+    key = (failure["expectation"], failure["column"])
+    if key not in failures:
+        failures[key] = failure
+        return
+    known = failures[key]
+    if failure["unexpected_count"]:
+        known["unexpected_count"] = (known["unexpected_count"] or 0) + failure["unexpected_count"]
+    known["examples"] = (known["examples"] + failure["examples"])[:EXAMPLES]
+    known["observed"] = known["observed"] or failure["observed"]
+    known["error"] = known["error"] or failure["error"]
+
+
+def validate_chunks(chunks: Iterable[pd.DataFrame], table: Table) -> TableResult:
+    """Run the table's contract suite over its rows, read a chunk at a time."""
+    suites = _Suites(table)
+    unique = [column.name for column in table.columns if column.unique]
+    failures: dict[tuple[str, Any], dict[str, Any]] = {}
+    kept: list[pd.DataFrame] = []
+    missing: set[str] = set()
+    rows = evaluated = 0
+    for chunk in chunks:
+        rows += len(chunk)
+        missing |= {name for name in table.names if name not in chunk.columns}
+        results = suites.run(chunk, whole_table=False)
+        evaluated = len(results)
+        for result in results:
+            if not result.success:
+                _merge(failures, _failure(result))
+        kept.append(chunk[[name for name in unique if name in chunk.columns]].reset_index(drop=True))
+    gathered = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame()
+    if gathered.columns.empty:
+        gathered = pd.DataFrame(index=pd.RangeIndex(rows))  # the row count alone
+    results = suites.run(gathered, whole_table=True)
+    evaluated += len(results)
+    for result in results:
+        if not result.success:
+            _merge(failures, _failure(result))
+    reported = [
+        failure
+        for failure in failures.values()
+        # a missing column fails every expectation on it: report the cause once
+        if failure["column"] not in missing or failure["expectation"] == "expect_column_to_exist"
+    ]
+    return TableResult(table=table.name, file=table.file, rows=rows, evaluated=evaluated, failures=reported)
+
+
 def validate_frame(frame: pd.DataFrame, table: Table) -> TableResult:
     """Run the table's contract suite on a DataFrame."""
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = {"globally": False}
-    batch = (
-        context.data_sources.add_pandas(table.name)
-        .add_dataframe_asset(table.name)
-        .add_batch_definition_whole_dataframe("all")
-        .get_batch(batch_parameters={"dataframe": frame})
-    )
-    suite = context.suites.add(build_suite(table))
-    outcome = batch.validate(suite)
-    missing = {name for name in table.names if name not in frame.columns}
-    failures = [
-        _failure(result)
-        for result in outcome.results
-        if not result.success
-        # a missing column fails every expectation on it: report the cause once
-        and (
-            result.expectation_config.kwargs.get("column") not in missing
-            or result.expectation_config.type == "expect_column_to_exist"
-        )
-    ]
-    return TableResult(
-        table=table.name, file=table.file, rows=len(frame), evaluated=len(outcome.results), failures=failures
-    )
+    return validate_chunks([frame], table)
 
 
 def describe(failure: dict[str, Any]) -> str:
