@@ -33,6 +33,9 @@ CONFIG = ROOT / "cookiecutter.json"
 KEY = "_shadowed_modules"
 # top-level folders of a generated project that are on sys.path when tests run from its root
 FOLDERS = ("data", "docs", "models", "notebooks", "reports", "src", "test", "tests")
+# distributions the template's venv does not install, with their import names and dependencies: the
+# level-3 `spark` extra is a 456 MB source build that no template test needs
+NOT_INSTALLED = {"pyspark": ({"pyspark"}, ("py4j",)), "py4j": ({"py4j"}, ())}
 
 
 def generated_requirements() -> set[str]:
@@ -72,6 +75,10 @@ def closure(requirements: set[str]) -> set[str]:
     while queue:
         requirement, extras = queue.pop()
         name = canonicalize_name(requirement.name)
+        if name in NOT_INSTALLED:
+            seen.add(name)
+            queue.extend((Requirement(child), frozenset()) for child in NOT_INSTALLED[name][1])
+            continue
         try:
             dist = metadata.distribution(name)
         except metadata.PackageNotFoundError:
@@ -94,7 +101,7 @@ def closure(requirements: set[str]) -> set[str]:
 
 def import_names(distributions: set[str]) -> set[str]:
     """Top-level import names the distributions install, lower-cased (case-insensitive file systems)."""
-    names = set()
+    names = {name for dist in distributions & NOT_INSTALLED.keys() for name in NOT_INSTALLED[dist][0]}
     for module, owners in metadata.packages_distributions().items():
         if {canonicalize_name(owner) for owner in owners} & distributions:
             names.add(module.lower())

@@ -39,14 +39,14 @@ def cmd_score(args: argparse.Namespace, params: dict[str, Any]) -> None:
 
 
 def add_commands(commands: Any) -> None:
-    from ..serving.settings import DEFAULT_MODEL_URI
+    from ..config import SERVED_MODEL_URI
     from .score import DEFAULT_CHUNK_ROWS
 
     score = commands.add_parser("score", help="score a file or folder of model-input rows (CSV or Parquet)")
     score.add_argument("input", type=Path, help="CSV or Parquet file, or a folder of them")
     score.add_argument("output", type=Path, help="Parquet output: every input row with its score or rejection")
     score.add_argument("--engine", choices=ENGINES, default="pandas", help="default: pandas, in chunks")
-    score.add_argument("--model-uri", default=DEFAULT_MODEL_URI, help=f"default: {DEFAULT_MODEL_URI}")
+    score.add_argument("--model-uri", default=SERVED_MODEL_URI, help=f"default: {SERVED_MODEL_URI}")
     score.add_argument("--chunk-rows", type=int, default=DEFAULT_CHUNK_ROWS, help="pandas: rows in memory at once")
     if "spark" in ENGINES:
         score.add_argument("--master", default="local[*,4]", help="Spark master (default: this machine, 4 attempts)")
