@@ -27,9 +27,17 @@ QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 KNOBS = ("BENCH_QUICK", "BENCH_SECONDS", "SOAK_SECONDS", "SOAK_CONCURRENCY", "SOAK_SAMPLE_SECONDS")
 
 
-def bake(output: Path, **answers: str) -> Path:
+def bake(output: Path, **answers: Any) -> Path:
     """Generate a project and give it its own .venv with its own `make setup`."""
     return new_project(output, **answers)
+
+
+def trained_project(output: Path, module: str, *generate: str, **answers: Any) -> Path:
+    """A generated project, set up, with the sample written (`generate` options) and its pipeline run."""
+    project = bake(output, **answers)
+    measure(["python", "-m", module, "generate", *generate], project)
+    measure(["python", "-m", module, "pipeline"], project)
+    return project
 
 
 def project_env(project: Path, **extra: str) -> dict[str, str]:

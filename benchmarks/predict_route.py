@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from common import QUICK, Run, bake, measure, package_versions, print_tables, project_env
+from common import QUICK, Run, package_versions, print_tables, project_env, trained_project
 from load import ensure_wrk, start, stop, wrk, wrk_version
 
 MODULE = "bench_route"
@@ -119,9 +119,9 @@ def main() -> None:
     run = Run("predict_route")
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
-        project = bake(root, maturity_level="2", model_framework="sklearn", project_name="bench route")
-        measure(["python", "-m", MODULE, "generate"], project)
-        measure(["python", "-m", MODULE, "pipeline"], project)
+        project = trained_project(
+            root, MODULE, maturity_level="2", model_framework="sklearn", project_name="bench route"
+        )
         contract = yaml.safe_load((project / f"src/{MODULE}/contract.yaml").read_text())
         names = [c["name"] for c in contract["model_input"]["columns"] if c.get("role") in ("id", "feature")]
         rows = json.loads(

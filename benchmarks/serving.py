@@ -26,7 +26,7 @@ from pathlib import Path
 import competitors
 import pandas as pd
 import yaml
-from common import QUICK, TEMPLATE, Run, bake, measure, package_versions, print_tables, project_env
+from common import QUICK, TEMPLATE, Run, package_versions, print_tables, project_env, trained_project
 from load import ensure_wrk, failed, median_of, start, stop, wrk, wrk_version
 
 MODULE = "bench_serve"
@@ -167,9 +167,9 @@ def main() -> None:
     run = Run("serving")
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
-        project = bake(root, maturity_level="2", model_framework="sklearn", project_name="bench serve")
-        measure(["python", "-m", MODULE, "generate"], project)
-        measure(["python", "-m", MODULE, "pipeline"], project)
+        project = trained_project(
+            root, MODULE, maturity_level="2", model_framework="sklearn", project_name="bench serve"
+        )
         contract = yaml.safe_load((project / f"src/{MODULE}/contract.yaml").read_text())
         columns = [c for c in contract["model_input"]["columns"] if c.get("role") in ("id", "feature")]
         holdout = pd.read_parquet(project / "data/processed/holdout.parquet")

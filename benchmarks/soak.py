@@ -37,7 +37,7 @@ import hostile
 import httpx
 import pandas as pd
 import yaml
-from common import Run, bake, measure, package_versions, print_tables, project_env
+from common import Run, package_versions, print_tables, project_env, trained_project
 from helpers import free_port
 
 MODULE = "bench_soak"
@@ -178,9 +178,9 @@ def main() -> int:
     failures: list[str] = []
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
-        project = bake(root, maturity_level="2", model_framework="sklearn", project_name="bench soak")
-        measure(["python", "-m", MODULE, "generate", "--size", "0.25"], project)
-        measure(["python", "-m", MODULE, "pipeline"], project)
+        project = trained_project(
+            root, MODULE, "--size", "0.25", maturity_level="2", model_framework="sklearn", project_name="bench soak"
+        )
         contract = yaml.safe_load((project / f"src/{MODULE}/contract.yaml").read_text())
         columns = [c for c in contract["model_input"]["columns"] if c.get("role") in ("id", "feature")]
         holdout = pd.read_parquet(project / "data/processed/holdout.parquet")
