@@ -37,7 +37,8 @@ def write_log(project: Path, rows: int) -> Path:
     labels = (probability >= 0.5).astype(int).tolist()
     path = project / "reports/predictions.db"
     with sqlite3.connect(path) as db:
-        db.executescript(tables.SCHEMA)
+        for statement in tables.TABLES:
+            db.execute(statement)
         for start in range(0, rows, 100):  # requests of 100 records
             block = slice(start, start + 100)
             db.executemany(

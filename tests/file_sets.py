@@ -104,7 +104,11 @@ AUTOMATED_DEVELOPMENT = {
     "src/customer_churn/models/pyfunc.py",
     "src/customer_churn/models/registry.py",
     "src/customer_churn/prediction_log/__init__.py",
+    "src/customer_churn/prediction_log/migrations.py",
+    "src/customer_churn/prediction_log/postgres.py",
     "src/customer_churn/prediction_log/readers.py",
+    "src/customer_churn/prediction_log/sqlite.py",
+    "src/customer_churn/prediction_log/store.py",
     "src/customer_churn/prediction_log/tables.py",
     "src/customer_churn/prediction_log/writer.py",
     "src/customer_churn/serving/gauges.py",
@@ -113,6 +117,7 @@ AUTOMATED_DEVELOPMENT = {
     "tests/integration/test_registry.py",
     "tests/service/test_gauges.py",
     "tests/service/test_prediction_log.py",
+    "tests/service/test_prediction_store.py",
     "tests/service/test_strategies.py",
 }
 

@@ -15,16 +15,14 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, brier_score_loss, f1_score
 
 from ..prediction_log.readers import labelled_answers
-from .windows import WindowError
+from .windows import read_log
 
 CALIBRATION_BINS = 10
 
 
-def logged_feedback(log_file: Path) -> pd.DataFrame:
+def logged_feedback(target: str | Path) -> pd.DataFrame:
     """Served predictions that have a ground-truth label (the newest one when sent twice)."""
-    if not log_file.exists():
-        raise WindowError(f"{log_file}: no prediction log; serve predictions and send /feedback first")
-    return labelled_answers(log_file)
+    return read_log(labelled_answers, target, "serve predictions and send /feedback first")
 
 
 def expected_calibration_error(actual: np.ndarray, probability: np.ndarray, bins: int = CALIBRATION_BINS) -> float:

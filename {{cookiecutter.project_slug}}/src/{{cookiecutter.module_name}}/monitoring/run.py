@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from .. import config
+from ..prediction_log.store import describe
 from ..schema import LABEL
 from ..stages import StageFailed
 from .windows import PREDICTION, batch_window, check_window, logged_window, reference_window
@@ -19,9 +20,9 @@ from .windows import PREDICTION, batch_window, check_window, logged_window, refe
 log = logging.getLogger(__name__)
 
 
-def prediction_log() -> Path:
-    """The log the service writes: PREDICTION_LOG as the service reads it, else the default file."""
-    return Path(os.environ.get("PREDICTION_LOG") or config.PREDICTION_LOG_FILE)
+def prediction_log() -> str | Path:
+    """The log the service writes: PREDICTION_LOG (a file or a postgresql:// URL) as the service reads it."""
+    return os.environ.get("PREDICTION_LOG") or config.PREDICTION_LOG_FILE
 
 
 def champion_model() -> tuple[Any, str, float]:
@@ -47,7 +48,9 @@ def run_drift(params: dict[str, Any], current_raw: Path | None) -> dict[str, Any
     reference_scores = pd.read_parquet(config.HOLDOUT_SCORES_FILE)["probability"].to_numpy(float)
     if current_raw is None:
         source = prediction_log()
-        current = check_window(logged_window(source, int(settings["window_rows"])), str(source), settings["min_rows"])
+        current = check_window(
+            logged_window(source, int(settings["window_rows"])), describe(source), settings["min_rows"]
+        )
     else:
         source = current_raw
         current = check_window(
@@ -58,7 +61,7 @@ def run_drift(params: dict[str, Any], current_raw: Path | None) -> dict[str, Any
 
         current[PREDICTION] = predict_proba(load_model(config.MODEL_DIR), current)
     report = compare(reference, current, settings, (reference_scores, current[PREDICTION].to_numpy(float)))
-    report["current_source"] = str(source)
+    report["current_source"] = describe(source)
     report["generated_at"] = pd.Timestamp.now(tz="UTC").isoformat()
     config.write_json(config.DRIFT_JSON, report)
     reference_view = reference.assign(**{PREDICTION: pd.Series(reference_scores)})
@@ -95,7 +98,7 @@ def run_feedback(params: dict[str, Any], current_raw: Path | None) -> dict[str, 
 
     frame = logged_feedback(prediction_log()) if current_raw is None else labelled_batch(current_raw, params)
     report = feedback_report(frame, params["monitoring"])
-    report["source"] = str(current_raw or prediction_log())
+    report["source"] = describe(current_raw or prediction_log())
     config.write_json(config.FEEDBACK_JSON, report)
     overall = report["overall"]
     if overall["labelled"]:

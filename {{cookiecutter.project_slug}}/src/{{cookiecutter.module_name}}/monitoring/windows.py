@@ -7,12 +7,14 @@ contract first: an empty or schema-breaking window is an error, never a drift ve
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from .. import config
-from ..prediction_log.readers import newest_answers
+from ..prediction_log.readers import missing, newest_answers
+from ..prediction_log.store import LogUnavailable
 from ..schema import FEATURES, MODEL_INPUT
 from ..stages import StageFailed
 
@@ -49,11 +51,19 @@ def reference_window(rows: int, seed: int, train_file: Path = config.TRAIN_FILE)
     return train.sample(min(rows, len(train)), random_state=seed).reset_index(drop=True) if rows else train
 
 
-def logged_window(log_file: Path, rows: int) -> pd.DataFrame:
+def read_log(read: Callable[[str | Path], pd.DataFrame], target: str | Path, hint: str) -> pd.DataFrame:
+    """What `read` finds in the prediction log (a file or a database), or a WindowError saying why not."""
+    if missing(target):
+        raise WindowError(f"{target}: no prediction log; {hint}")
+    try:
+        return read(target)
+    except LogUnavailable as error:
+        raise WindowError(f"{error}; {hint}") from error
+
+
+def logged_window(target: str | Path, rows: int) -> pd.DataFrame:
     """The newest `rows` predictions answered by the primary model (0 = all)."""
-    if not log_file.exists():
-        raise WindowError(f"{log_file}: no prediction log; serve some predictions or pass a raw batch")
-    return newest_answers(log_file, rows)
+    return read_log(lambda log: newest_answers(log, rows), target, "serve some predictions or pass a raw batch")
 
 
 def batch_window(raw_dir: Path, snapshot_date: str) -> pd.DataFrame:

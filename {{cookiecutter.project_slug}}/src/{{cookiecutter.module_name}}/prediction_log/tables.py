@@ -1,4 +1,8 @@
-"""The log's tables, derived from the data contract: one column per id and feature of a request."""
+"""The log's tables, derived from the data contract: one column per id and feature of a request.
+
+The types are spelled so that SQLite and PostgreSQL read them alike; statements use `?` and a
+PostgreSQL store swaps in its own placeholder.
+"""
 
 from __future__ import annotations
 
@@ -8,33 +12,56 @@ from typing import Any
 from ..schema import ID, MODEL_INPUT
 
 PRIMARY, SHADOW = "primary", "shadow"  # roles of logged rows: the answer the client got, a shadow's copy
-SQL_TYPES = {"int": "integer", "float": "real", "category": "text", "datetime": "text"}
-ID_DDL = f'    "{ID}" {SQL_TYPES[MODEL_INPUT.column(ID).dtype]},\n' if ID else ""
+SQL_TYPES = {"int": "bigint", "float": "double precision", "category": "text", "datetime": "text"}
 LOGGED = [c for c in MODEL_INPUT.columns if c.role in ("id", "feature") and c.name != ID]  # what a request carries
 FEATURE_COLUMNS = [column.name for column in LOGGED]
-FEATURE_DDL = ",\n".join(f'    "{c.name}" {SQL_TYPES[c.dtype]}' for c in LOGGED)
-SCHEMA = f"""
-create table if not exists predictions (
+PREDICTION_COLUMNS = [
+    "request_id",
+    "row",
+    "served_at",
+    "model_version",
+    "role",
+    "probability",
+    "label",
+    *([ID] if ID else []),
+    *FEATURE_COLUMNS,
+]
+FEEDBACK_COLUMNS = ["request_id", "row", "label", "received_at"]
+_LOGGED_DDL = "".join(
+    f',\n    "{c.name}" {SQL_TYPES[c.dtype]}' for c in ([MODEL_INPUT.column(ID)] if ID else []) + LOGGED
+)
+TABLES = (
+    f"""create table if not exists predictions (
     request_id text not null,
     row integer not null,
-    served_at real not null,
+    served_at double precision not null,
     model_version text not null,
     role text not null,
-    probability real not null,
-    label integer not null,
-{ID_DDL}{FEATURE_DDL}
-);
-create index if not exists predictions_request on predictions (request_id);
-create table if not exists feedback (
+    probability double precision not null,
+    label integer not null{_LOGGED_DDL}
+)""",
+    "create index if not exists predictions_request on predictions (request_id)",
+    """create table if not exists feedback (
     request_id text not null,
     row integer not null,
     label integer not null,
-    received_at real not null
-);
-create index if not exists feedback_request on feedback (request_id);
-"""
-PREDICTION = f"insert into predictions values ({', '.join('?' * (7 + bool(ID) + len(FEATURE_COLUMNS)))})"
-FEEDBACK = "insert into feedback values (?, ?, ?, ?)"
+    received_at double precision not null
+)""",
+    "create index if not exists feedback_request on feedback (request_id)",
+)
+
+
+def column_list(columns: list[str]) -> str:
+    """Columns named, quoted: a later migration may add some, and contract names may be keywords."""
+    return ", ".join(f'"{name}"' for name in columns)
+
+
+def insert(table: str, columns: list[str]) -> str:
+    return f"insert into {table} ({column_list(columns)}) values ({', '.join('?' * len(columns))})"
+
+
+PREDICTION = insert("predictions", PREDICTION_COLUMNS)
+FEEDBACK = insert("feedback", FEEDBACK_COLUMNS)
 
 Models = Sequence[tuple[str, str]]  # (model version, role) per record
 
@@ -47,7 +74,7 @@ def prediction_rows(
     labels: list[int],
     models: Models,
 ) -> list[tuple[Any, ...]]:
-    """One row per record: answer and the model that gave it, then the id and every feature in its own column."""
+    """One row per record, in PREDICTION_COLUMNS order: answer and model, then the id and every feature."""
     return [
         (
             request_id,

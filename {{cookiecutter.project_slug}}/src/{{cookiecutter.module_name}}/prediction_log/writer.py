@@ -2,8 +2,9 @@
 
 Requests only append to a bounded in-memory queue; one writer thread commits batches, so
 logging never blocks or fails a prediction. A storage fault (disk full or read-only, file
-locked or removed) never stops the writer: the batch is retried with backoff while new rows
-wait in the queue, `prediction_log_writable` drops to 0 and every failed attempt is counted.
+locked or removed, database down or restarting) never stops the writer: the batch is retried
+with backoff while new rows wait in the queue, `prediction_log_writable` drops to 0 and every
+failed attempt is counted.
 A value the database cannot store is refused row by row, never taking the rest of its batch
 with it. `close()` writes what is queued within a grace period and reports what it could not.
 """
@@ -12,8 +13,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import os
-import sqlite3
 import threading
 import time
 from collections import deque
@@ -22,25 +21,16 @@ from typing import Any, Protocol
 
 from prometheus_client import Counter, Gauge
 
-from .tables import FEEDBACK, PREDICTION, SCHEMA, SHADOW, Models, prediction_rows
+from .store import LogUnavailable, open_store
+from .tables import FEEDBACK, PREDICTION, SHADOW, Models, prediction_rows
 
 log = logging.getLogger(__name__)
 
 COALESCE_SECONDS = 0.05
 MAX_BATCH = 10_000  # entries per transaction
-BUSY_SECONDS = 1.0  # how long one write waits for a lock before it counts as failed and is retried
 MAX_BACKOFF_SECONDS = 5.0
-# a value the database refuses (an integer beyond 64 bits, a lone surrogate, a NaN probability):
-# the row is at fault, not the storage, so it is dropped alone and never retried
-ROW_ERRORS = (
-    OverflowError,
-    UnicodeEncodeError,
-    ValueError,
-    TypeError,
-    sqlite3.IntegrityError,
-    sqlite3.InterfaceError,
-    sqlite3.DataError,
-)
+STUCK_WRITE_SECONDS = 6.0  # how long one write may still wait at shutdown (a lock, a database's connect timeout)
+__all__ = ["Feedback", "LogUnavailable", "PredictionLog"]
 
 
 class Feedback(enum.Enum):
@@ -63,10 +53,6 @@ class LogMetrics(Protocol):
     log_writable: Gauge
 
 
-class LogUnavailable(RuntimeError):
-    """The log file cannot be read: feedback cannot be checked against it."""
-
-
 def _answered(models: Models) -> bool:
     """Rows a client was answered with (feedback refers to them), not a shadow's."""
     return bool(models) and models[0][1] != SHADOW
@@ -75,8 +61,7 @@ def _answered(models: Models) -> bool:
 class PredictionLog:
     """Append-only log with a background writer; `record_*` never block."""
 
-    def __init__(self, path: Path, metrics: LogMetrics, max_pending_rows: int = 100_000) -> None:
-        self.path = path
+    def __init__(self, target: str | Path, metrics: LogMetrics, max_pending_rows: int = 100_000) -> None:
         self.metrics = metrics
         self.max_pending_rows = max_pending_rows
         self._entries: deque[tuple[Any, ...]] = deque()
@@ -91,7 +76,7 @@ class PredictionLog:
         self._last_drop_report = 0.0
         self._lost_at_close = 0
         self.metrics.log_pending.set_function(lambda: self._pending_rows)
-        self._db, self._inode = self._open()  # a log that cannot be created stops the service at start
+        self.store = open_store(target)  # a file that cannot be created or a malformed URL stops the service
         self._writer = threading.Thread(target=self._run, name="prediction-log", daemon=True)
         self._writer.start()
 
@@ -153,62 +138,26 @@ class PredictionLog:
 
     # --- reads for feedback ---------------------------------------------------------------------------
 
-    def _read(self, query: str, request_id: str) -> list[tuple[Any, ...]]:
-        if not self.path.exists():  # removed: it holds nothing, and the writer starts it anew
-            return []
-        try:
-            with sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_SECONDS) as db:
-                return db.execute(query, (request_id,)).fetchall()
-        except sqlite3.OperationalError as error:
-            if "no such table" in str(error):  # a new file whose tables are being created
-                return []
-            raise LogUnavailable(f"the prediction log cannot be read ({error})") from error
-        except sqlite3.Error as error:
-            raise LogUnavailable(f"the prediction log cannot be read ({error})") from error
-
     def _records_answered(self, request_id: str) -> int:
         with self._changed:
             if request_id in self._unwritten:
                 return self._unwritten[request_id]
         # entries leave the map only after their commit: absent here means written, dropped or never answered
-        rows = self._read("select count(*) from predictions where request_id = ? and role != 'shadow'", request_id)
+        rows = self.store.read(
+            "select count(*) from predictions where request_id = ? and role != 'shadow'", (request_id,)
+        )
         return int(rows[0][0]) if rows else 0
 
     def _recorded_labels(self, request_id: str) -> tuple[int, ...] | None:
         with self._changed:
             if request_id in self._unwritten_labels:
                 return self._unwritten_labels[request_id]
-        rows = self._read("select label from feedback where request_id = ? order by row, received_at", request_id)
+        rows = self.store.read(
+            "select label from feedback where request_id = ? order by row, received_at", (request_id,)
+        )
         return tuple(label for (label,) in rows) or None
 
     # --- the writer thread -------------------------------------------------------------------------------
-
-    def _open(self) -> tuple[sqlite3.Connection, int]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if not self.path.exists():  # a new file must not adopt the write-ahead log of a removed one
-            for suffix in ("-wal", "-shm"):
-                self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
-        db = sqlite3.connect(self.path, timeout=BUSY_SECONDS, check_same_thread=False)
-        try:
-            db.execute("pragma journal_mode=wal")
-            db.executescript(SCHEMA)
-            return db, os.stat(self.path).st_ino
-        except BaseException:
-            db.close()
-            raise
-
-    def _connection(self) -> sqlite3.Connection:
-        """The open connection, reopened if its file was removed or replaced (rows must not go to a deleted file)."""
-        try:
-            same = os.stat(self.path).st_ino == self._inode
-        except FileNotFoundError:
-            same = False
-        if not same:
-            log.warning("prediction log %s was removed or replaced: starting a new file", self.path)
-            self._db.close()
-            self._inode = -1  # until a new file is open, never mistake another for it
-            self._db, self._inode = self._open()
-        return self._db
 
     def _take(self) -> list[tuple[Any, ...]]:
         """The next batch of entries; empty once closing and drained."""
@@ -234,7 +183,10 @@ class PredictionLog:
                     self.metrics.log_writable.set(0)
                     if failures == 1 or failures % 100 == 0:
                         log.error(
-                            "prediction log %s cannot be written (attempt %d, retrying): %s", self.path, failures, error
+                            "prediction log %s cannot be written (attempt %d, retrying): %s",
+                            self.store,
+                            failures,
+                            error,
                         )
                     wait = min(MAX_BACKOFF_SECONDS, 0.1 * 2 ** min(failures, 6), self._deadline - time.monotonic())
                     if wait <= 0:  # closing and out of time
@@ -244,7 +196,7 @@ class PredictionLog:
                     continue
                 self._settle(entries)
                 if failures:
-                    log.warning("prediction log %s is written again after %d failed attempt(s)", self.path, failures)
+                    log.warning("prediction log %s is written again after %d failed attempt(s)", self.store, failures)
                     failures = 0
                 self.metrics.log_writable.set(1)
                 break
@@ -259,24 +211,9 @@ class PredictionLog:
             else:
                 _, request_id, received_at, labels = entry
                 feedback.extend((request_id, i, label, received_at) for i, label in enumerate(labels))
-        db = self._connection()
-        try:
-            with db:
-                db.executemany(PREDICTION, predictions)
-                db.executemany(FEEDBACK, feedback)
-        except ROW_ERRORS:
-            refused = 0
-            with db:
-                for statement, rows in ((PREDICTION, predictions), (FEEDBACK, feedback)):
-                    for row in rows:
-                        try:
-                            db.execute(statement, row)
-                        except ROW_ERRORS:
-                            refused += 1
-            if refused:
-                self._lost(
-                    "unstorable", refused, "a value the database cannot store (the rest of the batch is written)"
-                )
+        refused = self.store.write(predictions, feedback)
+        if refused:
+            self._lost("unstorable", refused, "a value the database cannot store (the rest of the batch is written)")
 
     def _settle(self, entries: list[tuple[Any, ...]]) -> None:
         """Forget written (or dropped) entries: the file now answers for them."""
@@ -304,13 +241,13 @@ class PredictionLog:
             self._closing = True
             self._deadline = time.monotonic() + timeout
             self._changed.notify_all()
-        self._writer.join(timeout + BUSY_SECONDS + 0.5)  # one write attempt may still be waiting for a lock
+        self._writer.join(timeout + STUCK_WRITE_SECONDS)  # one write attempt may still be waiting
         if self._writer.is_alive():
             with self._changed:
                 lost = self._pending_rows
             self._lost("shutdown", lost, "the writer is stuck; it is abandoned")
             return lost
-        self._db.close()
+        self.store.close()
         if not self._lost_at_close:
-            log.info("prediction log %s closed: every queued row is written", self.path)
+            log.info("prediction log %s closed: every queued row is written", self.store)
         return self._lost_at_close

@@ -44,7 +44,8 @@ class Settings(BaseSettings):
     batch_max_rows: int = Field(4096, alias="BATCH_MAX_ROWS")
     shadow_queue_size: int = Field(1000, alias="SHADOW_QUEUE_SIZE")
     shutdown_grace_seconds: float = Field(10.0, ge=0, le=3600, alias="SHUTDOWN_GRACE_SECONDS")
-    prediction_log: Path | None = Field(DEFAULT_PREDICTION_LOG, alias="PREDICTION_LOG")  # empty: off
+    # a file, or a postgresql:// URL that every replica shares; empty: off
+    prediction_log: Path | str | None = Field(DEFAULT_PREDICTION_LOG, alias="PREDICTION_LOG")
     drift_report: Path | None = Field(DEFAULT_DRIFT_REPORT, alias="DRIFT_REPORT")
 
     def __init__(self, **values: Any) -> None:
@@ -57,6 +58,19 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return value or None
+
+    @field_validator("prediction_log")
+    @classmethod
+    def _file_or_database(cls, value: Path | str | None) -> Path | str | None:
+        if value is None or DEFAULT_PREDICTION_LOG is None:  # nothing logs below level 2
+            return None
+        from ..prediction_log.store import describe, is_url
+
+        if is_url(value):
+            return value
+        if "://" in str(value):
+            raise ValueError(f"PREDICTION_LOG takes a file or a postgresql:// URL, not {describe(value)!r}")
+        return Path(value)
 
     @field_validator("drift_report")
     @classmethod

@@ -1,0 +1,50 @@
+"""The log's schema history: each store applies the migrations it has not recorded, in order.
+
+Replicas starting together take a lock first (SQLite: an immediate transaction; PostgreSQL: an
+advisory lock), so each migration runs once. A log written by newer code is refused, not altered.
+A log made before migrations were recorded holds migration 1's tables already: it is idempotent.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from .tables import TABLES
+
+LOCK_KEY = 0x70726564  # PostgreSQL advisory lock of the log's migrations ("pred")
+HISTORY = """create table if not exists schema_migrations (
+    version integer primary key,
+    description text not null,
+    applied_at double precision not null
+)"""
+
+
+class Migration(NamedTuple):
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS = (
+    Migration(1, "predictions and feedback, one column per id and feature", TABLES),
+    Migration(
+        2,
+        "answers indexed by time: monitoring reads the newest window",
+        ("create index if not exists predictions_served_at on predictions (served_at)",),
+    ),
+)
+
+
+class SchemaTooNew(RuntimeError):
+    """The log was migrated by a newer version of the project."""
+
+
+def pending(applied: set[int]) -> list[Migration]:
+    """The migrations still to apply; refuses a log that knows migrations this code does not."""
+    newest = MIGRATIONS[-1].version
+    if unknown := sorted(version for version in applied if version > newest):
+        raise SchemaTooNew(
+            f"the prediction log has schema migration {unknown[-1]}, newer than this code's {newest}: "
+            "upgrade the project before writing to it"
+        )
+    return [migration for migration in MIGRATIONS if migration.version not in applied]
