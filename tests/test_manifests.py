@@ -43,7 +43,11 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def render(project: Path, overlay: str) -> list[dict[str, Any]]:
-    output = run([tool("kubectl"), "kustomize", str(project / "deploy" / "k8s" / "overlays" / overlay)], project)
+    return render_folder(project, project / "deploy" / "k8s" / "overlays" / overlay)
+
+
+def render_folder(project: Path, folder: Path) -> list[dict[str, Any]]:
+    output = run([tool("kubectl"), "kustomize", str(folder)], project)
     return [document for document in yaml.safe_load_all(output.stdout) if document]
 
 
@@ -74,10 +78,15 @@ def test_every_manifest_passes_strict_schema_validation(project: Path, version: 
     manifests = sorted(
         path for path in (project / "deploy" / "k8s").rglob("*.yaml") if path.name != "kustomization.yaml"
     )
-    assert {path.name for path in manifests} == {"deployment.yaml", "hpa.yaml", "pdb.yaml", "service.yaml"}
+    assert {path.name for path in manifests} == {"deployment.yaml", "hpa.yaml", "pdb.yaml", "service.yaml"} | {
+        "executor-pod-template.yaml",
+        "job.yaml",
+        "rbac.yaml",
+    }
     result = validate(manifests, version)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count(" passed for resource ") == len(manifests), result.stdout
+    documents = sum(len(list(yaml.safe_load_all(path.read_text()))) for path in manifests)
+    assert result.stdout.count(" passed for resource ") == documents, result.stdout
 
 
 def test_strict_validation_catches_an_unknown_field(project: Path, tmp_path: Path) -> None:
@@ -199,6 +208,154 @@ def load_settings(project: Path, environment: dict[str, str]) -> Any:
         sys.path.remove(str(project / "src"))
         for name in [name for name in sys.modules if name.split(".")[0] == MODULE]:
             del sys.modules[name]
+
+
+BATCH_KINDS = {"ConfigMap", "Job", "Role", "RoleBinding", "Service", "ServiceAccount"}
+BATCH_IMAGE = f"{IMAGE}-batch"
+
+
+def spark_defaults(text: str) -> dict[str, str]:
+    """spark-defaults.conf as Spark reads it: `key value` lines, `#` comments."""
+    lines = [line.strip() for line in text.splitlines()]
+    return dict(line.split(None, 1) for line in lines if line and not line.startswith("#"))
+
+
+def restricted(pod: dict[str, Any]) -> None:
+    """The security style of the service's pods: user 10001, read-only root, nothing extra, /tmp an emptyDir."""
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] == 10001
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    (container,) = pod["containers"]
+    context = container["securityContext"]
+    assert context["allowPrivilegeEscalation"] is False
+    assert context["readOnlyRootFilesystem"] is True
+    assert context["capabilities"] == {"drop": ["ALL"]}
+    assert context["runAsUser"] == 10001
+    (tmp,) = [mount["name"] for mount in container["volumeMounts"] if mount["mountPath"] == "/tmp"]
+    assert "emptyDir" in volumes[tmp]
+    assert {mount["name"] for mount in container["volumeMounts"]} <= set(volumes)
+
+
+def test_batch_scoring_renders_into_valid_objects_wired_for_spark(project: Path, tmp_path: Path) -> None:
+    objects = render_folder(project, project / "deploy" / "k8s" / "batch")
+    assert sorted(item["kind"] for item in objects) == sorted(BATCH_KINDS)
+    config_map = by_kind(objects, "ConfigMap")
+    template = yaml.safe_load(config_map["data"]["executor-pod-template.yaml"])
+    rendered = tmp_path / "batch.yaml"
+    rendered.write_text(yaml.safe_dump_all([*objects, template]))
+    for version in K8S_VERSIONS:
+        result = validate([rendered], version)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout.count(" passed for resource ") == len(BATCH_KINDS) + 1, result.stdout
+    for item in objects:
+        assert DNS_LABEL.fullmatch(item["metadata"]["name"]) or item["kind"] == "ConfigMap"
+        assert all(len(value) <= 63 for value in item["metadata"]["labels"].values())
+
+    job = by_kind(objects, "Job")
+    pod = job["spec"]["template"]["spec"]
+    (driver,) = pod["containers"]
+    restricted(pod)
+    restricted(template["spec"])
+    assert {"cpu", "memory"} <= set(driver["resources"]["requests"]) & set(driver["resources"]["limits"])
+    assert pod["restartPolicy"] == "Never"
+
+    # the driver's service account is the one bound to the Role, which manages executor pods and no more
+    account, role, binding = (
+        by_kind(objects, "ServiceAccount"),
+        by_kind(objects, "Role"),
+        by_kind(objects, "RoleBinding"),
+    )
+    namespace = job["metadata"]["namespace"]
+    assert pod["serviceAccountName"] == account["metadata"]["name"]
+    assert pod.get("automountServiceAccountToken", True) is True
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": pod["serviceAccountName"], "namespace": namespace}
+    ]
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": role["metadata"]["name"],
+    }
+    (rule,) = role["rules"]
+    assert rule["apiGroups"] == [""]
+    assert set(rule["resources"]) == {"pods", "services", "configmaps", "persistentvolumeclaims"}
+    assert {"create", "get", "list", "watch", "delete"} <= set(rule["verbs"])
+    assert template["spec"]["automountServiceAccountToken"] is False, "executors never call the API server"
+
+    # the headless Service selects the driver pod, neither the executors nor the prediction service's pods
+    service = by_kind(objects, "Service")
+    driver_labels = job["spec"]["template"]["metadata"]["labels"]
+    assert service["spec"]["clusterIP"] == "None"
+    assert service["spec"]["selector"].items() <= driver_labels.items()
+    assert not service["spec"]["selector"].items() <= template["metadata"]["labels"].items()
+    for overlay in OVERLAYS:
+        serving = render(project, overlay)
+        assert not by_kind(serving, "Service")["spec"]["selector"].items() <= driver_labels.items()
+        assert not pod_labels(by_kind(serving, "Deployment")).items() >= service["spec"]["selector"].items()
+
+    # Spark's settings: mounted as $SPARK_CONF_DIR, naming that Service and its ports
+    environment = {variable["name"]: variable for variable in driver["env"]}
+    conf_dir = environment["SPARK_CONF_DIR"]["value"]
+    (conf_mount,) = [mount for mount in driver["volumeMounts"] if mount["mountPath"] == conf_dir]
+    (conf_volume,) = [volume for volume in pod["volumes"] if volume["name"] == conf_mount["name"]]
+    assert conf_volume["configMap"]["name"] == config_map["metadata"]["name"]
+    spark = spark_defaults(config_map["data"]["spark-defaults.conf"])
+    assert spark["spark.driver.host"] == service["metadata"]["name"]
+    ports = {port["name"]: port["port"] for port in service["spec"]["ports"]}
+    assert {int(spark["spark.driver.port"]), int(spark["spark.blockManager.port"])} == set(ports.values())
+    container_ports = {port["name"]: port["containerPort"] for port in driver["ports"]}
+    assert {port["targetPort"]: port["port"] for port in service["spec"]["ports"]}.items() <= container_ports.items()
+    assert spark["spark.kubernetes.executor.podTemplateFile"] == f"{conf_dir}/executor-pod-template.yaml"
+    assert spark["spark.kubernetes.executor.podTemplateContainerName"] == template["spec"]["containers"][0]["name"]
+    assert {"spark.executor.instances", "spark.executor.memory"} <= set(spark)
+
+    # ${env:NAME} values come from the driver pod: its namespace, its own name and its own image
+    referenced = {value[len("${env:") : -1] for value in spark.values() if value.startswith("${env:")}
+    assert referenced <= set(environment)
+    assert spark["spark.kubernetes.namespace"] == "${env:SPARK_NAMESPACE}"
+    assert environment["SPARK_NAMESPACE"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.namespace"
+    assert environment["SPARK_DRIVER_POD_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
+    assert spark["spark.kubernetes.container.image"] == "${env:SPARK_IMAGE}"
+    assert driver["image"].rpartition(":")[0] == BATCH_IMAGE
+    assert environment["SPARK_IMAGE"]["value"] == driver["image"]
+
+    # the driver runs the score command on Kubernetes, the executors the project's executor process
+    args = driver["args"]
+    assert args[0] == "score"
+    assert args[args.index("--engine") + 1] == "spark"
+    assert args[args.index("--master") + 1] == "k8s://https://kubernetes.default.svc"
+    (executor,) = template["spec"]["containers"]
+    assert executor["command"] == ["python", "-m", f"{MODULE}.batch.executor"]
+    assert (project / "src" / MODULE / "batch" / "executor.py").is_file()
+    # the model baked into the batch image, where the Dockerfile's batch stage puts it
+    batch_stage = (project / "Dockerfile").read_text().split(" AS batch\n")[1].split("\nFROM ")[0]
+    assert f"COPY build/model {args[args.index('--model-uri') + 1]}" in batch_stage
+
+    # INPUT and OUTPUT are on one claim, mounted at the same path in the driver and every executor
+    def data(spec: dict[str, Any]) -> tuple[str, str]:
+        (container,) = spec["containers"]
+        claims = {
+            volume["name"]: volume["persistentVolumeClaim"]["claimName"]
+            for volume in spec["volumes"]
+            if "persistentVolumeClaim" in volume
+        }
+        (mount,) = [mount for mount in container["volumeMounts"] if mount["name"] in claims]
+        return claims[mount["name"]], mount["mountPath"]
+
+    claim, path = data(pod)
+    assert data(template["spec"]) == (claim, path)
+    assert all(Path(argument).is_relative_to(path) for argument in args[1:3])
+
+
+def test_the_batch_image_tag_reaches_driver_and_executors(project: Path, tmp_path: Path) -> None:
+    batch = tmp_path / "batch"
+    shutil.copytree(project / "deploy" / "k8s" / "batch", batch)
+    kustomization = batch / "kustomization.yaml"
+    kustomization.write_text(kustomization.read_text().replace("newTag: 0.1.0", "newTag: sha-0123abc"))
+    (driver,) = by_kind(render_folder(project, batch), "Job")["spec"]["template"]["spec"]["containers"]
+    assert driver["image"] == f"{BATCH_IMAGE}:sha-0123abc"
+    assert {variable["name"]: variable.get("value") for variable in driver["env"]}["SPARK_IMAGE"] == driver["image"]
 
 
 def test_promote_reaches_the_rendered_deployment(project: Path, tmp_path: Path) -> None:
