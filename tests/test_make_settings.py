@@ -117,6 +117,13 @@ def test_image_build_settings_arrive_exactly(project: Path, value: str) -> None:
         cli("export", "--model-uri", value, "--output", "build/model"),
         ["docker", "build", "--pull", "--label", "a=b", "--build-arg", f"BASE_IMAGE={value}", "-t", value, "."],
     ]
+    batch = [f"BATCH_IMAGE={value}", f"BASE_IMAGE={value}", "BUILD_FLAGS=--pull"]
+    result, calls = make(project, "docker-build-batch", f"CONTAINER={docker}", *batch)
+    assert result.returncode == 0, result.stderr
+    assert calls == [
+        cli("export", "--output", "build/model"),
+        ["docker", "build", "--pull", "--build-arg", f"BASE_IMAGE={value}", "--target", "batch", "-t", value, "."],
+    ]
 
 
 @pytest.mark.parametrize("value", PAYLOADS)
