@@ -316,6 +316,8 @@ def test_batch_scoring_renders_into_valid_objects_wired_for_spark(project: Path,
     assert spark["spark.kubernetes.namespace"] == "${env:SPARK_NAMESPACE}"
     assert environment["SPARK_NAMESPACE"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.namespace"
     assert environment["SPARK_DRIVER_POD_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
+    assert spark["spark.driver.bindAddress"] == "${env:SPARK_DRIVER_POD_IP}"
+    assert environment["SPARK_DRIVER_POD_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP"
     assert spark["spark.kubernetes.container.image"] == "${env:SPARK_IMAGE}"
     assert driver["image"].rpartition(":")[0] == BATCH_IMAGE
     assert environment["SPARK_IMAGE"]["value"] == driver["image"]

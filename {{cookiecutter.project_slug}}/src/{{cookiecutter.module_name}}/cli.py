@@ -179,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging()
     args = build_parser().parse_args(argv)
     try:
-        args.handler(args, config.load_params(args.params))
+        # a command that reads no parameters (score) runs where params.yaml is not: the batch image
+        args.handler(args, {} if getattr(args, "without_params", False) else config.load_params(args.params))
     except stages.StageFailed as failure:
         print(f"error: {args.command}: {failure}", file=sys.stderr)
         return 1

@@ -50,4 +50,4 @@ def add_commands(commands: Any) -> None:
     score.add_argument("--chunk-rows", type=int, default=DEFAULT_CHUNK_ROWS, help="pandas: rows in memory at once")
     if "spark" in ENGINES:
         score.add_argument("--master", default="local[*,4]", help="Spark master (default: this machine, 4 attempts)")
-    score.set_defaults(handler=cmd_score)
+    score.set_defaults(handler=cmd_score, without_params=True)
