@@ -99,6 +99,7 @@ def test_a_batch_without_a_model_input_column_is_refused_and_the_last_output_kep
 
 def test_the_score_command_uses_the_served_model_and_its_threshold_by_default(trained: Path) -> None:
     holdout = trained / "data/processed/holdout.parquet"
+    (trained / "params.yaml").unlink()  # scoring reads no parameters: it runs where the project's files are not
     assert main(["score", str(holdout), "scores.parquet"]) == 0
     scored = pd.read_parquet(trained / "scores.parquet")
     assert len(scored) == len(pd.read_parquet(holdout))
