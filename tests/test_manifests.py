@@ -1,4 +1,4 @@
-"""Level 3 deployment: Kubernetes manifests, GitOps promotion, Argo CD and alerting.
+"""Level 3 deployment: Kubernetes manifests (service and Spark batch scoring), GitOps promotion, Argo CD, alerting.
 
 The manifests are checked with the tools a cluster would use: `kubectl kustomize` renders each
 overlay and `kubernetes-validate --strict` checks every object against the Kubernetes API schema;
