@@ -30,7 +30,12 @@ BLOCKS: dict[str, tuple[tuple[str, ...], Renderer]] = {}
 
 
 def documents() -> list[Path]:
-    return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    """The template's docs, and the generated README (figures a user decides by, without provenance)."""
+    return [
+        ROOT / "README.md",
+        *sorted((ROOT / "docs").glob("*.md")),
+        ROOT / "{{cookiecutter.project_slug}}" / "README.md",
+    ]
 
 
 def block(*sources: str) -> Callable[[Renderer], Renderer]:
@@ -354,6 +359,67 @@ def batch_scoring(report: Report) -> str:
         f" (chunks of {n(settings['chunk_rows'])} rows).\n\n"
     )
     return text + provenance(report)
+
+
+STORES = {"sqlite": "SQLite file", "postgresql": "PostgreSQL"}
+
+
+@block("prediction_store")
+def prediction_store(report: Report) -> str:
+    results, settings = report["results"], report["settings"]
+    rows = [
+        [
+            STORES[store],
+            n(figures["one_writer"]),
+            n(figures["two_writers"]),
+            ratio(figures["two_writers"] / figures["one_writer"]),
+            n(figures["read_s"], 2),
+        ]
+        for store, figures in results.items()
+    ]
+    return (
+        f"Rows committed per second by the service's log writer, requests of {settings['rows_per_request']} records"
+        f" ({n(settings['rows_per_writer'])} rows per writer, median of {settings['repeats']} run(s)), and the"
+        f" time monitoring takes to read the whole log of {n(2 * settings['rows_per_writer'])} rows:\n\n"
+        + table(["store", "1 writer rows/s", "2 writers rows/s", "2 vs 1", "read s"], rows, "lrrrr")
+        + "\n\n"
+        + provenance(report)
+    )
+
+
+@block("prediction_store")
+def store_guidance(report: Report) -> str:
+    sqlite, postgres = report["results"]["sqlite"], report["results"]["postgresql"]
+
+    def about(value: float) -> str:
+        return n(round(value, -2))
+
+    return (
+        f"Measured on {report['machine']['cores']} cores, both flushing every commit to disk: one service process"
+        f" logs about {about(sqlite['one_writer'])} rows/s to a SQLite file and {about(postgres['one_writer'])} to"
+        f" PostgreSQL; two processes on one machine log {about(sqlite['two_writers'])} together to one SQLite file"
+        f" and {about(postgres['two_writers'])} to PostgreSQL. Reading the whole log back for monitoring"
+        f" ({n(2 * report['settings']['rows_per_writer'])} rows) takes {n(sqlite['read_s'], 2)} s from the file and"
+        f" {n(postgres['read_s'], 2)} s from the server. The file is the simpler choice on one machine; replicas on"
+        " several machines cannot share a file, so they need the database."
+    )
+
+
+@block("batch_scoring")
+def batch_guidance(report: Report) -> str:
+    by_rows, settings = report["results"]["by_rows"], report["settings"]
+    largest = max(by_rows, key=int)
+    pandas, spark = by_rows[largest]["pandas"], by_rows[largest]["spark"]
+    return (
+        f"Measured on {report['machine']['cores']} cores at {n(int(largest))} rows: pandas scored"
+        f" {n(pandas['rows_per_s'])} rows/s in {n(pandas['peak_mib'])} MiB, Spark on `{settings['spark_master']}`"
+        f" {n(spark['rows_per_s'])} rows/s in {n(spark['peak_mib'])} MiB. On one machine pandas in chunks is"
+        " faster and smaller; Spark pays off when a batch outgrows one machine and runs on a cluster's executors."
+        if pandas["rows_per_s"] >= spark["rows_per_s"]
+        else f"Measured on {report['machine']['cores']} cores at {n(int(largest))} rows: Spark on"
+        f" `{settings['spark_master']}` scored {n(spark['rows_per_s'])} rows/s in {n(spark['peak_mib'])} MiB, pandas"
+        f" {n(pandas['rows_per_s'])} rows/s in {n(pandas['peak_mib'])} MiB."
+    )
 
 
 ROUTES = {"bypass": "the Guard's bypass", "route": "a FastAPI route"}

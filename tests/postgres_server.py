@@ -20,7 +20,8 @@ BINARIES = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda path: in
 class PostgresServer:
     """`with PostgresServer() as server:` a running server with an empty `predictions` database at `server.url`."""
 
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        """`durable`: flush every commit to disk, as in production (tests skip it for speed)."""
         assert BINARIES, "PostgreSQL is not installed: .ci/run installs Debian's postgresql"
         self.bin = BINARIES[-1]
         self.folder = Path(tempfile.mkdtemp(prefix="postgres-"))
@@ -31,6 +32,7 @@ class PostgresServer:
         self.data = self.folder / "data"
         self.port = free_port()
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/predictions"
+        self.fsync = "on" if durable else "off"
 
     def command(self, name: str, *args: str) -> str:
         result = subprocess.run(
@@ -40,7 +42,7 @@ class PostgresServer:
         return result.stdout
 
     def start(self) -> None:
-        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync={self.fsync}"
         self.command(
             "pg_ctl", "-D", str(self.data), "-l", str(self.folder / "server.log"), "-o", options, "-w", "start"
         )

@@ -86,6 +86,7 @@ def test_image_builds_runs_and_answers(base_image: str, tmp_path: Path) -> None:
         assert body["detail"][0]["field"] == "records.0.age"
     finally:
         podman("stop", "--time", "5", container, check=False)
+        podman("rmi", "--force", image, check=False)  # each run's image would otherwise stay, untagged, on disk
 
 
 PROBE = """

@@ -64,12 +64,12 @@ def registry_for(uri: str) -> ModuleType | None:
 def load_served_model(uri: str) -> ServedModel:
     """`uri` is a model folder or, from level 2, `models:/<name>@<alias>` in the MLflow registry."""
     registry = registry_for(uri)
-    if registry is not None:
-        folder, version = registry.download_registered(uri, Path(tempfile.mkdtemp(prefix="served-model-")))
-    else:
+    if registry is None:
         folder = Path(uri)
-        version = folder_version(folder)
-    return ServedModel(version=version, model=load_model(folder), threshold=model_threshold(folder))
+        return ServedModel(version=folder_version(folder), model=load_model(folder), threshold=model_threshold(folder))
+    with tempfile.TemporaryDirectory(prefix="served-model-") as scratch:  # loaded into memory: nothing left behind
+        folder, version = registry.download_registered(uri, Path(scratch))
+        return ServedModel(version=version, model=load_model(folder), threshold=model_threshold(folder))
 
 
 def _copy_loadable(folder: Path, output: Path) -> None:
