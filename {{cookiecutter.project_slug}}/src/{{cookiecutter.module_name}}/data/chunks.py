@@ -40,6 +40,7 @@ class Chunks:
         return iter(self._read())
 
     def whole(self) -> pd.DataFrame:
+        """Every chunk stacked: for a table that fits in memory."""
         return stack(self)
 
 
@@ -55,20 +56,19 @@ def fold(partials: Iterable[pd.DataFrame], how: Mapping[str, str]) -> pd.DataFra
     waiting: list[pd.DataFrame] = []
     rows = 0
     for partial in partials:
-        if partial.empty and (total is not None or waiting):
-            continue  # an empty chunk's partial may carry a header's untyped columns
+        if total is None or total.empty:
+            total = partial  # an empty chunk's partial may carry a header's untyped columns: replaced
+            continue
+        if partial.empty:
+            continue
         waiting.append(partial)
         rows += len(partial)
-        if total is None or rows >= len(total):
-            total = _combine([] if total is None else [total], waiting, how)
-            waiting, rows = [], 0
+        if rows >= len(total):
+            total, waiting, rows = _combine([total, *waiting], how), [], 0
     if total is None:
         return pd.DataFrame(columns=list(how))
-    return _combine([total], waiting, how) if waiting else total
+    return _combine([total, *waiting], how) if waiting else total
 
 
-def _combine(done: list[pd.DataFrame], waiting: list[pd.DataFrame], how: Mapping[str, str]) -> pd.DataFrame:
-    frames = [frame for frame in [*done, *waiting] if not frame.empty] or [*done, *waiting][:1]
-    if len(frames) == 1:
-        return frames[0]
-    return pd.concat(frames).groupby(level=0).agg(dict(how))
+def _combine(partials: list[pd.DataFrame], how: Mapping[str, str]) -> pd.DataFrame:
+    return pd.concat(partials).groupby(level=0).agg(dict(how))

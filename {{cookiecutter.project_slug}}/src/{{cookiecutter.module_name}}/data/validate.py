@@ -60,6 +60,7 @@ def column_expectations(column: Column) -> list[Any]:
 
 
 def table_expectations(table: Table) -> list[Any]:
+    """Every expectation the contract implies for the table: its row count, then each column's."""
     return [
         gx.expectations.ExpectTableRowCountToBeBetween(min_value=table.min_rows, max_value=table.max_rows),
         *(expectation for column in table.columns for expectation in column_expectations(column)),
