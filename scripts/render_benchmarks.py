@@ -216,17 +216,16 @@ def pipeline_scaling(report: Report) -> str:
     text = table(header, rows, "l" + "r" * (len(header) - 1)) + "\n\n"
     if per_stage:
         memory = [[f"{s['size']:g}x", *(n(s["stages_mib"][stage]) for stage in stages)] for s in scaling]
-        text += "Peak resident memory of each stage, MiB:\n\n" + table(["size", *stages], memory, "l" + "r" * len(stages))
-        text += "\n\n" + growth(scaling[0], scaling[-1], stages) + "\n\n"
+        text += "Peak resident memory of each stage, MiB:\n\n"
+        text += table(["size", *stages], memory, "l" + "r" * len(stages)) + "\n\n"
+        text += growth(scaling[0], scaling[-1], stages) + "\n\n"
     return text + provenance(report)
 
 
 def growth(first: dict, last: dict, stages: list[str]) -> str:
     """How time and memory grow from the smallest size measured to the largest, in words."""
     times = ", ".join(f"{stage} {ratio(last['stages'][stage] / first['stages'][stage])}" for stage in stages)
-    memory = ", ".join(
-        f"{stage} {n(first['stages_mib'][stage])} to {n(last['stages_mib'][stage])}" for stage in stages
-    )
+    memory = ", ".join(f"{stage} {n(first['stages_mib'][stage])} to {n(last['stages_mib'][stage])}" for stage in stages)
     return (
         f"From {first['size']:g}x to {last['size']:g}x ({ratio(last['transactions'] / first['transactions'])}"
         f" the transactions) the stages' total time grows {ratio(last['total_s'] / first['total_s'])}"
