@@ -205,7 +205,8 @@ def pipeline(report: Report) -> str:
 def pipeline_scaling(report: Report) -> str:
     scaling = report["results"]["scaling"]
     stages = list(scaling[0]["stages"])
-    header = ["size", "customers", "transactions", *stages, "total s", "peak MiB"]
+    per_stage = all("stages_mib" in s for s in scaling)  # older results have the largest peak alone
+    header = ["size", "customers", "transactions", *stages, "total s", *([] if per_stage else ["peak MiB"])]
     rows = [
         [
             f"{s['size']:g}x",
@@ -213,11 +214,29 @@ def pipeline_scaling(report: Report) -> str:
             n(s["transactions"]),
             *(n(s["stages"][stage], 1) for stage in stages),
             n(s["total_s"], 1),
-            n(s["peak_mib"]),
+            *([] if per_stage else [n(s["peak_mib"])]),
         ]
         for s in scaling
     ]
-    return table(header, rows, "l" + "r" * (len(header) - 1)) + "\n\n" + provenance(report)
+    text = table(header, rows, "l" + "r" * (len(header) - 1)) + "\n\n"
+    if per_stage:
+        memory = [[f"{s['size']:g}x", *(n(s["stages_mib"][stage]) for stage in stages)] for s in scaling]
+        text += "Peak resident memory of each stage, MiB:\n\n"
+        text += table(["size", *stages], memory, "l" + "r" * len(stages)) + "\n\n"
+        text += growth(scaling[0], scaling[-1], stages) + "\n\n"
+    return text + provenance(report)
+
+
+def growth(first: dict, last: dict, stages: list[str]) -> str:
+    """How time and memory grow from the smallest size measured to the largest, in words."""
+    times = ", ".join(f"{stage} {ratio(last['stages'][stage] / first['stages'][stage])}" for stage in stages)
+    memory = ", ".join(f"{stage} {n(first['stages_mib'][stage])} to {n(last['stages_mib'][stage])}" for stage in stages)
+    return (
+        f"From {first['size']:g}x to {last['size']:g}x ({ratio(last['transactions'] / first['transactions'])}"
+        f" the transactions) the stages' total time grows {ratio(last['total_s'] / first['total_s'])}"
+        f" ({times}) and the largest peak memory of a stage from {n(first['peak_mib'])} to"
+        f" {n(last['peak_mib'])} MiB ({memory} MiB)."
+    )
 
 
 def _cell(point: dict) -> str:

@@ -40,6 +40,7 @@ COMMON = {
     "src/customer_churn/config.py",
     "src/customer_churn/contract.yaml",
     "src/customer_churn/data/__init__.py",
+    "src/customer_churn/data/chunks.py",
     "src/customer_churn/data/infer.py",
     "src/customer_churn/data/ingest.py",
     "src/customer_churn/data/sample.py",

@@ -283,10 +283,10 @@ and the previous stage's files; `make pipeline` runs them in order.
 
 ## ingest
 
-    read data/raw/{", ".join(source.files)} (stacked when several files)
-    rename raw headers to the contract's model-input names
-    target = 1 where {raw_target} == {contract.positive!r} else 0; drop rows without a target
-    keep the model-input columns of contract.yaml; write data/interim/model_input.parquet
+    read data/raw/{", ".join(source.files)} 500,000 rows at a time (one file after the other); per chunk:
+        rename raw headers to the contract's model-input names
+        target = 1 where {raw_target} == {contract.positive!r} else 0; drop rows without a target
+        keep the model-input columns of contract.yaml; append to data/interim/model_input.parquet
 
 ## validate
 

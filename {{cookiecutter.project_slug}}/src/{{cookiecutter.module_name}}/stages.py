@@ -45,8 +45,8 @@ def run_ingest(params: dict[str, Any]) -> None:
 
 def run_validate(params: dict[str, Any]) -> None:
     """Check every raw source and the model-input table against the data contract."""
-    from .data.ingest import read_chunks, read_source_chunks
-    from .data.validate import CHUNK_ROWS, failure_lines, render_report, summary, validate_chunks
+    from .data.ingest import CHUNK_ROWS, read_chunks, read_source_chunks
+    from .data.validate import failure_lines, render_report, summary, validate_chunks
 
     results = [validate_chunks(read_source_chunks(table, config.RAW_DIR, CHUNK_ROWS), table) for table in RAW_SOURCES]
     results.append(validate_chunks(read_chunks(config.MODEL_INPUT_FILE, MODEL_INPUT, CHUNK_ROWS), MODEL_INPUT))

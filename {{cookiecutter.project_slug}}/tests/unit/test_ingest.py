@@ -5,9 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
-from {{ cookiecutter.module_name }}.data.ingest import build_model_input, positive_mask, read_source
+from {{ cookiecutter.module_name }}.data.ingest import (
+    build_model_input,
+    ingest,
+    positive_mask,
+    read_source,
+    read_sources,
+)
 from {{ cookiecutter.module_name }}.schema import Column, Contract, Table
 
 SOURCE = Table(
@@ -64,6 +71,30 @@ def test_headers_are_renamed_and_the_target_becomes_zero_or_one(raw_dir: Path) -
 def test_rows_without_a_target_are_left_out(raw_dir: Path) -> None:
     table = build_model_input({"visits": read_source(SOURCE, raw_dir)}, "2026-01-01", CONTRACT)
     assert 4 not in table["visit_id"].tolist()
+
+
+def test_a_one_table_contract_is_written_a_chunk_at_a_time(raw_dir: Path, tmp_path: Path) -> None:
+    output = tmp_path / "model_input.parquet"
+    assert ingest(raw_dir, output, "2026-01-01", CONTRACT, chunk_rows=1) == 3
+    assert pq.ParquetFile(output).num_row_groups == 3  # one per labelled row: no chunk waited for the others
+    whole = build_model_input(read_sources(raw_dir, CONTRACT), "2026-01-01", CONTRACT)
+    pd.testing.assert_frame_equal(pd.read_parquet(output), whole)
+
+
+def test_numbers_keep_the_contract_type_whatever_a_chunk_holds(raw_dir: Path, tmp_path: Path) -> None:
+    """A first chunk of whole numbers or of nulls does not fix a float column as int or null."""
+    (raw_dir / "jan.csv").write_text("Visit Id,Plan,Spend,Bought?\n1,a,,yes\n2,b,2,no\n")
+    output = tmp_path / "model_input.parquet"
+    ingest(raw_dir, output, "2026-01-01", CONTRACT, chunk_rows=1)
+    assert pd.read_parquet(output)["spend"].tolist()[1:] == [2.0, 2.0]
+
+
+def test_chunks_that_disagree_on_a_type_are_written_whole_for_validation(raw_dir: Path, tmp_path: Path) -> None:
+    (raw_dir / "jan.csv").write_text("Visit Id,Plan,Spend,Bought?\n1,a,1.5,yes\n2,b,lots,no\n")
+    (raw_dir / "feb.csv").write_text("Visit Id,Plan,Spend,Bought?\n")
+    output = tmp_path / "model_input.parquet"
+    assert ingest(raw_dir, output, "2026-01-01", CONTRACT, chunk_rows=1) == 2
+    assert pd.read_parquet(output)["spend"].tolist() == ["1.5", "lots"]  # as text, for validate to name
 
 
 @pytest.mark.parametrize(

@@ -5,21 +5,24 @@ fails the stage (non-zero exit) so nothing downstream runs; the report names the
 table, the expectation, the column and a few offending values.
 
 A table is read in chunks, so memory stays bounded whatever its size: the expectations on
-single values run on each chunk, and the whole-table ones (row count, unique values) on the
-unique columns alone, gathered from every chunk; Great Expectations checks both.
+single values run on each chunk, the row count on the count of every chunk's rows, and the
+uniqueness of a column on its values gathered from every chunk, split by hash so that equal
+values share a split and each split is no longer than a chunk. Great Expectations checks all.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..schema import Column, Table
+from .ingest import CHUNK_ROWS
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 import great_expectations as gx  # analytics must be off before import
@@ -33,8 +36,6 @@ TYPE_LISTS = {
     "datetime": ["datetime64", "datetime64[ns]", "datetime64[us]", "datetime64[ms]", "datetime64[s]"],
 }
 EXAMPLES = 5
-CHUNK_ROWS = 500_000  # rows validated at once: memory stays bounded whatever the table's size
-WHOLE_TABLE = ("expect_table_row_count_to_be_between", "expect_column_values_to_be_unique")
 
 
 def column_expectations(column: Column) -> list[Any]:
@@ -58,16 +59,28 @@ def column_expectations(column: Column) -> list[Any]:
     return expectations
 
 
-def build_suite(table: Table, whole_table: bool | None = None) -> gx.ExpectationSuite:
-    """The table's suite; with `whole_table`, only the expectations on the whole table, or only those on values."""
-    expectations = [
+def table_expectations(table: Table) -> list[Any]:
+    """Every expectation the contract implies for the table: its row count, then each column's."""
+    return [
         gx.expectations.ExpectTableRowCountToBeBetween(min_value=table.min_rows, max_value=table.max_rows),
         *(expectation for column in table.columns for expectation in column_expectations(column)),
     ]
-    part = "" if whole_table is None else "_table" if whole_table else "_values"
-    suite = gx.ExpectationSuite(name=f"{table.name}_contract{part}")
-    for expectation in expectations:
-        if whole_table is None or (expectation.expectation_type in WHOLE_TABLE) is whole_table:
+
+
+def part_of(expectation: Any) -> str:
+    """What an expectation judges: single values, the row count or one column's uniqueness (`unique <column>`)."""
+    if expectation.expectation_type == "expect_table_row_count_to_be_between":
+        return "rows"
+    if expectation.expectation_type == "expect_column_values_to_be_unique":
+        return f"unique {expectation.column}"
+    return "values"
+
+
+def build_suite(table: Table, part: str | None = None) -> gx.ExpectationSuite:
+    """The table's suite; with `part` (see `part_of`), only the expectations on that part."""
+    suite = gx.ExpectationSuite(name=f"{table.name}_contract" + ("" if part is None else f"_{part.replace(' ', '_')}"))
+    for expectation in table_expectations(table):
+        if part is None or part_of(expectation) == part:
             suite.add_expectation(expectation)
     return suite
 
@@ -104,7 +117,7 @@ def _failure(result: Any) -> dict[str, Any]:
 
 
 class _Suites:
-    """One context for a table: its two suites, run on any DataFrame."""
+    """One context for a table: a suite for each part of its expectations, run on any DataFrame."""
 
     def __init__(self, table: Table) -> None:
         context = gx.get_context(mode="ephemeral")
@@ -114,12 +127,15 @@ class _Suites:
             .add_dataframe_asset(table.name)
             .add_batch_definition_whole_dataframe("all")
         )
-        self.suites = {whole: context.suites.add(build_suite(table, whole)) for whole in (False, True)}
+        parts = dict.fromkeys(part_of(expectation) for expectation in table_expectations(table))
+        self.suites = {part: context.suites.add(build_suite(table, part)) for part in parts}
 
-    def run(self, frame: pd.DataFrame, whole_table: bool) -> list[Any]:
-        """The results of the whole-table part of the suite on `frame`, or of the part on single values."""
+    def run(self, frame: pd.DataFrame, part: str) -> list[Any]:
+        """The results of one part of the table's expectations on `frame` (none if the table has no such part)."""
+        if part not in self.suites:
+            return []
         batch = self.batches.get_batch(batch_parameters={"dataframe": frame})
-        return batch.validate(self.suites[whole_table]).results
+        return batch.validate(self.suites[part]).results
 
 
 def _merge(failures: dict[tuple[str, Any], dict[str, Any]], failure: dict[str, Any]) -> None:
@@ -136,31 +152,48 @@ def _merge(failures: dict[tuple[str, Any], dict[str, Any]], failure: dict[str, A
     known["error"] = known["error"] or failure["error"]
 
 
-def validate_chunks(chunks: Iterable[pd.DataFrame], table: Table) -> TableResult:
+def splits(pieces: list[pd.Series], rows: int) -> Iterator[pd.DataFrame]:
+    """One column's values from every chunk, in splits of about `rows`; equal values share a split (by hash)."""
+    dtype = pd.concat([piece.head(0) for piece in pieces]).dtype  # as the pieces would be stacked
+    pieces = [piece.astype(dtype) for piece in pieces]
+    count = max(1, -(-sum(len(piece) for piece in pieces) // rows))
+    if count == 1:
+        yield pd.concat(pieces, ignore_index=True).to_frame()
+        return
+    kind = np.min_scalar_type(count - 1)
+    codes = [(pd.util.hash_pandas_object(piece, index=False).to_numpy() % count).astype(kind) for piece in pieces]
+    for number in range(count):
+        chosen = [piece[code == number] for piece, code in zip(pieces, codes, strict=True)]
+        yield pd.concat(chosen, ignore_index=True).to_frame()
+
+
+def validate_chunks(chunks: Iterable[pd.DataFrame], table: Table, split_rows: int = CHUNK_ROWS) -> TableResult:
     """Run the table's contract suite over its rows, read a chunk at a time."""
     suites = _Suites(table)
-    unique = [column.name for column in table.columns if column.unique]
     failures: dict[tuple[str, Any], dict[str, Any]] = {}
-    kept: list[pd.DataFrame] = []
+
+    def judge(frame: pd.DataFrame, part: str) -> int:
+        results = suites.run(frame, part)
+        for result in results:
+            if not result.success:
+                _merge(failures, _failure(result))
+        return len(results)
+
+    kept: dict[str, list[pd.Series]] = {column.name: [] for column in table.columns if column.unique}
     missing: set[str] = set()
     rows = evaluated = 0
     for chunk in chunks:
         rows += len(chunk)
         missing |= {name for name in table.names if name not in chunk.columns}
-        results = suites.run(chunk, whole_table=False)
-        evaluated = len(results)
-        for result in results:
-            if not result.success:
-                _merge(failures, _failure(result))
-        kept.append(chunk[[name for name in unique if name in chunk.columns]].reset_index(drop=True))
-    gathered = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame()
-    if gathered.columns.empty:
-        gathered = pd.DataFrame(index=pd.RangeIndex(rows))  # the row count alone
-    results = suites.run(gathered, whole_table=True)
-    evaluated += len(results)
-    for result in results:
-        if not result.success:
-            _merge(failures, _failure(result))
+        evaluated = judge(chunk, "values")
+        for name, values in kept.items():
+            if name in chunk.columns:
+                values.append(chunk[name].reset_index(drop=True).copy())  # not a view holding the chunk
+    evaluated += judge(pd.DataFrame(index=pd.RangeIndex(rows)), "rows")
+    for name, pieces in kept.items():
+        # a missing column fails its uniqueness, and is reported as missing once
+        frames = splits(pieces, split_rows) if pieces else [pd.DataFrame(index=pd.RangeIndex(rows))]
+        evaluated += max(judge(frame, f"unique {name}") for frame in frames)
     reported = [
         failure
         for failure in failures.values()

@@ -2,14 +2,23 @@
 
 contract.yaml names this module as `aggregate`, so `ingest` calls `build_model_input` to
 turn the four raw sources into one row per customer.
+
+An aggregation of your own has the same interface: `build_model_input(sources,
+snapshot_date)` gets every source of contract.yaml by name as `Chunks` (iterate over one for
+DataFrame chunks, or take it `whole()`) and returns one DataFrame of model-input columns, the
+target as it is in the raw data (`ingest` maps it to 0/1 and orders the columns). Read the
+tables with one row per entity whole and fold the per-event ones chunk by chunk (`fold`, means
+as a sum and a count), so that memory grows with the entities, not with the events.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import pandas as pd
 
+from ..data.chunks import Chunks, fold
 from .generate import (  # the sample these sources come from
     ACTIVITY_WINDOW_DAYS,
     CUSTOMERS,
@@ -25,6 +34,7 @@ __all__ = ["DriftKnobs", "build_model_input", "generate", "write_sources"]
 
 log = logging.getLogger(__name__)
 
+RECENT_DAYS = 90
 FILL_WITHOUT_ACTIVITY = {
     "txn_count": 0,
     "txn_total": 0.0,
@@ -36,48 +46,75 @@ FILL_WITHOUT_ACTIVITY = {
     "high_severity_tickets": 0,
     "mean_resolution_hours": 0.0,
 }
+# how each partial aggregate of a chunk combines with the same customer's from other chunks
+TRANSACTION_PARTS = {
+    "txn_count": "sum",
+    "txn_total": "sum",
+    "amounts": "sum",
+    "txn_max": "max",
+    "last_txn": "max",
+    "txn_count_90d": "sum",
+}
+TICKET_PARTS = {"ticket_count": "sum", "high_severity_tickets": "sum", "resolution_total": "sum", "resolved": "sum"}
 
 
-def aggregate_transactions(transactions: pd.DataFrame, snapshot: pd.Timestamp) -> pd.DataFrame:
-    """Per-customer totals, means, counts and recency of the transactions."""
-    grouped = transactions.groupby("customer_id")
-    recent = transactions["timestamp"] >= snapshot - pd.Timedelta(days=90)
-    aggregates = grouped.agg(
-        txn_count=("amount", "size"),
-        txn_total=("amount", "sum"),
-        txn_mean=("amount", "mean"),
-        txn_max=("amount", "max"),
-        last_txn=("timestamp", "max"),
-    )
-    aggregates["txn_count_90d"] = transactions.loc[recent].groupby("customer_id").size()
-    aggregates["days_since_last_txn"] = (snapshot - aggregates.pop("last_txn")).dt.days.clip(0, ACTIVITY_WINDOW_DAYS)
-    return aggregates
-
-
-def aggregate_tickets(tickets: pd.DataFrame) -> pd.DataFrame:
-    """Per-customer ticket counts, high-severity counts and mean resolution time."""
+def transaction_partials(chunk: pd.DataFrame, snapshot: pd.Timestamp) -> pd.DataFrame:
+    """One chunk's per-customer counts, sums, maxima and recent count."""
+    recent = chunk["timestamp"] >= snapshot - pd.Timedelta(days=RECENT_DAYS)
     return (
-        tickets.assign(is_high=tickets["severity"].eq("high"))
+        chunk.assign(recent=recent)
         .groupby("customer_id")
         .agg(
-            ticket_count=("ticket_id", "size"),
-            high_severity_tickets=("is_high", "sum"),
-            mean_resolution_hours=("resolution_hours", "mean"),
+            txn_count=("amount", "size"),
+            txn_total=("amount", "sum"),
+            amounts=("amount", "count"),
+            txn_max=("amount", "max"),
+            last_txn=("timestamp", "max"),
+            txn_count_90d=("recent", "sum"),
         )
     )
 
 
-def build_model_input(sources: dict[str, pd.DataFrame], snapshot_date: str) -> pd.DataFrame:
+def aggregate_transactions(transactions: Chunks, snapshot: pd.Timestamp) -> pd.DataFrame:
+    """Per-customer totals, means, counts and recency of the transactions, folded chunk by chunk."""
+    totals = fold((transaction_partials(chunk, snapshot) for chunk in transactions), TRANSACTION_PARTS)
+    totals["txn_mean"] = totals["txn_total"] / totals.pop("amounts")
+    totals["days_since_last_txn"] = (snapshot - totals.pop("last_txn")).dt.days.clip(0, ACTIVITY_WINDOW_DAYS)
+    return totals
+
+
+def ticket_partials(chunk: pd.DataFrame) -> pd.DataFrame:
+    """One chunk's per-customer ticket counts and resolution hours (open tickets have none)."""
+    return (
+        chunk.assign(is_high=chunk["severity"].eq("high"))
+        .groupby("customer_id")
+        .agg(
+            ticket_count=("ticket_id", "size"),
+            high_severity_tickets=("is_high", "sum"),
+            resolution_total=("resolution_hours", "sum"),
+            resolved=("resolution_hours", "count"),
+        )
+    )
+
+
+def aggregate_tickets(tickets: Chunks) -> pd.DataFrame:
+    """Per-customer ticket counts, high-severity counts and mean resolution time, folded chunk by chunk."""
+    totals = fold((ticket_partials(chunk) for chunk in tickets), TICKET_PARTS)
+    totals["mean_resolution_hours"] = totals.pop("resolution_total") / totals.pop("resolved")
+    return totals
+
+
+def build_model_input(sources: Mapping[str, Chunks], snapshot_date: str) -> pd.DataFrame:
     """Join customers with their activity aggregates and labels (one row per customer)."""
     snapshot = pd.Timestamp(snapshot_date)
-    table = sources[CUSTOMERS.name]
+    table = sources[CUSTOMERS.name].whole()
     if "customer_id" not in table.columns:
         log.warning("customers has no customer_id column; passing it through unjoined")
         return table
     parts = {
-        TRANSACTIONS.name: lambda frame: aggregate_transactions(frame, snapshot),
+        TRANSACTIONS.name: lambda chunks: aggregate_transactions(chunks, snapshot),
         SUPPORT_TICKETS.name: aggregate_tickets,
-        LABELS.name: lambda frame: frame.set_index("customer_id")[["churned"]],
+        LABELS.name: lambda chunks: chunks.whole().set_index("customer_id")[["churned"]],
     }
     for name, aggregate in parts.items():
         try:

@@ -116,14 +116,13 @@ def run_feedback(params: dict[str, Any], current_raw: Path | None) -> dict[str, 
 
 def validated_batch(raw_dir: Path, params: dict[str, Any]) -> pd.DataFrame:
     """The new batch through the `ingest` and `validate` stages' own checks; a violation stops retraining."""
-    from ..data.ingest import build_model_input, read_sources
-    from ..data.validate import failure_lines, validate_frame
+    from ..data.ingest import CHUNK_ROWS, build_model_input, read_source_chunks, source_chunks
+    from ..data.validate import failure_lines, validate_chunks, validate_frame
     from ..schema import MODEL_INPUT, RAW_SOURCES
 
-    sources = read_sources(raw_dir)
-    results = [validate_frame(sources[table.name], table) for table in RAW_SOURCES]
+    results = [validate_chunks(read_source_chunks(table, raw_dir, CHUNK_ROWS), table) for table in RAW_SOURCES]
     if not (problems := failure_lines(results)):
-        table = build_model_input(sources, params["data"]["snapshot_date"])
+        table = build_model_input(source_chunks(raw_dir), params["data"]["snapshot_date"])
         problems = failure_lines([validate_frame(table, MODEL_INPUT)])
     if problems:
         raise StageFailed(f"the new batch {raw_dir} breaks the data contract:\n  " + "\n  ".join(problems))

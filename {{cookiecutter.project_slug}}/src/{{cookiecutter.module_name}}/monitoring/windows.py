@@ -68,12 +68,12 @@ def logged_window(target: str | Path, rows: int) -> pd.DataFrame:
 
 def batch_window(raw_dir: Path, snapshot_date: str) -> pd.DataFrame:
     """A new raw batch (the files data/raw holds, by the same names), built exactly as `ingest` does."""
-    from ..data.ingest import build_model_input, read_sources
+    from ..data.ingest import build_model_input, source_chunks
 
     if not raw_dir.is_dir():
         raise WindowError(f"{raw_dir}: not a folder of raw sources")
     try:
-        return build_model_input(read_sources(raw_dir), snapshot_date)
+        return build_model_input(source_chunks(raw_dir), snapshot_date)
     except FileNotFoundError as missing:
         raise WindowError(f"{raw_dir}: missing raw source {Path(str(missing.filename)).name}") from missing
     except (KeyError, ValueError, TypeError) as broken:
