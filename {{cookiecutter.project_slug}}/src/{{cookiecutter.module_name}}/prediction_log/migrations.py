@@ -7,9 +7,13 @@ A log made before migrations were recorded holds migration 1's tables already: i
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import logging
+import time
+from typing import Any, NamedTuple, Protocol
 
 from .tables import TABLES
+
+log = logging.getLogger(__name__)
 
 LOCK_KEY = 0x70726564  # PostgreSQL advisory lock of the log's migrations ("pred")
 HISTORY = """create table if not exists schema_migrations (
@@ -48,3 +52,23 @@ def pending(applied: set[int]) -> list[Migration]:
             "upgrade the project before writing to it"
         )
     return [migration for migration in MIGRATIONS if migration.version not in applied]
+
+
+class Connection(Protocol):
+    """What both drivers' connections offer: `execute` returning a cursor."""
+
+    def execute(self, statement: str, parameters: Any = ..., /) -> Any: ...
+
+
+def apply_pending(db: Connection, placeholder: str) -> None:
+    """Apply and record the pending migrations; the caller holds the lock and the transaction."""
+    db.execute(HISTORY)
+    applied = {version for (version,) in db.execute("select version from schema_migrations").fetchall()}
+    for migration in pending(applied):
+        for statement in migration.statements:
+            db.execute(statement)
+        db.execute(
+            f"insert into schema_migrations values ({', '.join([placeholder] * 3)})",
+            (migration.version, migration.description, time.time()),
+        )
+        log.info("prediction log: applied migration %d (%s)", migration.version, migration.description)

@@ -9,13 +9,12 @@ so such a contract is refused rather than logged under clipped names.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import psycopg
 from psycopg import conninfo, errors
 
-from .migrations import HISTORY, LOCK_KEY, pending
+from .migrations import LOCK_KEY, apply_pending
 from .store import LogUnavailable, describe
 from .tables import FEEDBACK, FEEDBACK_COLUMNS, PREDICTION, PREDICTION_COLUMNS, column_list
 
@@ -126,13 +125,4 @@ def _migrate(db: psycopg.Connection[Any]) -> None:
     """Apply the pending migrations under an advisory lock: replicas starting together migrate once."""
     with db.transaction():
         db.execute("select pg_advisory_xact_lock(%s)", (LOCK_KEY,))
-        db.execute(HISTORY)
-        applied = {version for (version,) in db.execute("select version from schema_migrations")}
-        for migration in pending(applied):
-            for statement in migration.statements:
-                db.execute(statement)
-            db.execute(
-                "insert into schema_migrations values (%s, %s, %s)",
-                (migration.version, migration.description, time.time()),
-            )
-            log.info("prediction log: applied migration %d (%s)", migration.version, migration.description)
+        apply_pending(db, "%s")

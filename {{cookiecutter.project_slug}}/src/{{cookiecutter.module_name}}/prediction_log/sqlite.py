@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-import time
 from pathlib import Path
 from typing import Any
 
-from .migrations import HISTORY, pending
+from .migrations import apply_pending
 from .store import LogUnavailable
 from .tables import FEEDBACK, PREDICTION
 
@@ -105,15 +104,7 @@ def _migrate(db: sqlite3.Connection) -> None:
     """Apply the pending migrations in one immediate transaction: one process migrates, the others wait."""
     db.execute("begin immediate")
     try:
-        db.execute(HISTORY)
-        applied = {version for (version,) in db.execute("select version from schema_migrations")}
-        for migration in pending(applied):
-            for statement in migration.statements:
-                db.execute(statement)
-            db.execute(
-                "insert into schema_migrations values (?, ?, ?)",
-                (migration.version, migration.description, time.time()),
-            )
+        apply_pending(db, "?")
         db.commit()
     except BaseException:
         db.rollback()
