@@ -94,6 +94,7 @@ def features_section(contract: Contract, frame_stats: dict[str, Any]) -> str:
         f"  {'log_columns: [' + ', '.join(skewed) + ']':<29}# right-skewed, non-negative amounts: log1p before scaling\n"
         "  selection: kbest             # kbest (univariate F-test) or rfe (recursive elimination)\n"
         f"  k: {k:<26}# number of features kept by the selection step ({width} after encoding)\n"
+        "  fit_rows: 200000             # the pipeline is fitted on at most this many training rows (stratified sample; 0: all)\n"
         "\n"
     )
 

@@ -298,7 +298,7 @@ and the previous stage's files; `make pipeline` runs them in order.
     train, holdout = stratified split by {contract.target} (split.holdout_fraction, seed)
     pipeline = construct (params features.construct) -> impute, log1p (features.log_columns),
         scale numbers, one-hot encode categories -> select k features
-    fit the pipeline on train only ({", ".join(c.name for c in [*ids, *sensitive, label])} are not inputs)
+    fit the pipeline on train only, at most features.fit_rows rows of it ({", ".join(c.name for c in [*ids, *sensitive, label])} are not inputs)
 
 ## train
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import config
 from .optional import optional_module
-from .schema import FEATURES, LABEL, MODEL_INPUT, RAW_SOURCES
+from .schema import LABEL, MODEL_INPUT, RAW_SOURCES
 
 log = logging.getLogger(__name__)
 
@@ -62,20 +62,23 @@ def run_validate(params: dict[str, Any]) -> None:
 
 
 def run_featurize(params: dict[str, Any]) -> None:
-    """Split off the holdout and fit the feature pipeline on the training split only."""
-    from .features.pipeline import build_feature_pipeline
+    """Split off the holdout and fit the feature pipeline on the training split only (at most features.fit_rows)."""
+    from .features.pipeline import fit_feature_pipeline
     from .features.split import split_holdout
     from .models.persistence import save_skops
 
-    table = pd.read_parquet(config.MODEL_INPUT_FILE)
-    train, holdout = split_holdout(table, float(params["split"]["holdout_fraction"]), int(params["seed"]))
-    features = build_feature_pipeline(params).fit(train[FEATURES], train[LABEL])
+    train, holdout = split_holdout(
+        pd.read_parquet(config.MODEL_INPUT_FILE), float(params["split"]["holdout_fraction"]), int(params["seed"])
+    )
+    holdout_rows = len(holdout)
+    write_parquet(holdout, config.HOLDOUT_FILE)
+    del holdout  # only the training rows are needed from here on
+    features = fit_feature_pipeline(params, train)
     selected = [str(name) for name in features.get_feature_names_out()]
     write_parquet(train, config.TRAIN_FILE)
-    write_parquet(holdout, config.HOLDOUT_FILE)
     save_skops(features, config.FEATURES_FILE)
     config.write_json(config.SELECTED_FEATURES_FILE, {"selected": selected, "count": len(selected)})
-    log.info("train %d rows, holdout %d rows, %d features selected", len(train), len(holdout), len(selected))
+    log.info("train %d rows, holdout %d rows, %d features selected", len(train), holdout_rows, len(selected))
 
 
 def run_train(params: dict[str, Any]) -> None:

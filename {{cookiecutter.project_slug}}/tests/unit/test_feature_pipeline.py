@@ -9,7 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.module_name }}.features.pipeline import build_feature_pipeline
+from {{ cookiecutter.module_name }}.features.pipeline import (
+    build_feature_pipeline,
+    fit_feature_pipeline,
+    fitting_rows,
+)
+from {{ cookiecutter.module_name }}.models import train
 from {{ cookiecutter.module_name }}.schema import FEATURES, LABEL, Column
 
 
@@ -83,3 +88,35 @@ def test_pipeline_is_deterministic(model_input: pd.DataFrame, params: dict[str, 
     first = build_feature_pipeline(params).fit_transform(model_input[FEATURES], model_input[LABEL])
     second = build_feature_pipeline(params).fit_transform(model_input[FEATURES], model_input[LABEL])
     pd.testing.assert_frame_equal(first, second)
+
+
+def test_the_pipeline_is_fitted_on_a_stratified_sample_of_fit_rows(
+    model_input: pd.DataFrame, params: dict[str, Any]
+) -> None:
+    limit = len(model_input) // 2
+    sample = fitting_rows(model_input, limit, int(params["seed"]))
+    assert len(sample) == limit
+    assert sample[LABEL].mean() == pytest.approx(model_input[LABEL].mean(), abs=1 / limit)
+    pd.testing.assert_frame_equal(sample, fitting_rows(model_input, limit, int(params["seed"])))
+    features = {**params["features"], "fit_rows": limit}
+    settings = {**params, "features": features}
+    fitted = fit_feature_pipeline(settings, model_input)
+    blocks = fitted.named_steps["transform"].named_transformers_
+    scalers = [blocks[name].named_steps["scale"] for name in ("log", "scale") if name in blocks]
+    if not scalers:
+        pytest.skip("the data contract has no numeric feature")
+    assert {int(scaler.n_samples_seen_) for scaler in scalers} == {limit}
+
+
+def test_no_fit_rows_fits_on_every_training_row(model_input: pd.DataFrame, params: dict[str, Any]) -> None:
+    for limit in (0, len(model_input), 10 * len(model_input)):
+        assert fitting_rows(model_input, limit, int(params["seed"])) is model_input
+
+
+def test_the_training_matrix_is_the_same_built_in_blocks(
+    model_input: pd.DataFrame, params: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fitted = fit_feature_pipeline(params, model_input)
+    whole = train.transformed(fitted, model_input)
+    monkeypatch.setattr(train, "TRANSFORM_ROWS", len(model_input) // 3)
+    pd.testing.assert_frame_equal(train.transformed(fitted, model_input), whole)

@@ -3,6 +3,11 @@
 Transformation works on any contract: numbers are imputed (median), optionally log-scaled,
 then standardised; categories are imputed (most frequent) and one-hot encoded. Which
 columns get constructed or logged comes from params.yaml, never from code.
+
+The pipeline is fitted on at most `features.fit_rows` training rows (a stratified, seeded
+sample): medians, means, categories and selection scores settle long before a million rows, and
+fitting on a bounded sample keeps featurize's memory flat as the data grows, the way
+HistGradientBoosting bins its input from 200,000 rows.
 """
 
 from __future__ import annotations
@@ -10,14 +15,16 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_selection import RFE, SelectKBest, f_classif
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-from ..schema import CATEGORICAL_FEATURES, NUMERIC_FEATURES
+from ..schema import CATEGORICAL_FEATURES, FEATURES, LABEL, NUMERIC_FEATURES
 from .construct import constructed_names, construction_steps
 
 
@@ -74,3 +81,17 @@ def build_feature_pipeline(params: dict[str, Any]) -> Pipeline:
         ]
     )
     return pipeline.set_output(transform="pandas")
+
+
+def fitting_rows(train: pd.DataFrame, limit: int, seed: int) -> pd.DataFrame:
+    """All training rows, or a stratified sample of `limit` of them (0: no limit)."""
+    if not limit or len(train) <= limit:
+        return train
+    sample, _ = train_test_split(train, train_size=limit, random_state=seed, stratify=train[LABEL])
+    return sample
+
+
+def fit_feature_pipeline(params: dict[str, Any], train: pd.DataFrame) -> Pipeline:
+    """The pipeline of params.yaml fitted on the training rows (at most `features.fit_rows` of them)."""
+    rows = fitting_rows(train, int(params["features"].get("fit_rows") or 0), int(params["seed"]))
+    return build_feature_pipeline(params).fit(rows[FEATURES], rows[LABEL])

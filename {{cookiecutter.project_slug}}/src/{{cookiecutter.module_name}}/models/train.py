@@ -26,10 +26,25 @@ RUNTIME_PACKAGES = ("numpy", "pandas", "scikit-learn", "skops", "pyarrow", "pyya
 )
 
 
+TRANSFORM_ROWS = 100_000
+
+
+def transformed(features: Pipeline, frame: pd.DataFrame) -> Any:
+    """The fitted feature pipeline's output, a block of rows at a time.
+
+    The transformation is row by row once fitted, so blocks give the same result, and its
+    intermediate copies stay the size of a block however many rows are trained on.
+    """
+    if len(frame) <= TRANSFORM_ROWS:
+        return features.transform(frame[FEATURES])
+    starts = range(0, len(frame), TRANSFORM_ROWS)
+    return pd.concat(features.transform(frame.iloc[start : start + TRANSFORM_ROWS][FEATURES]) for start in starts)
+
+
 def fit_model(features: Pipeline, train: pd.DataFrame, params: dict[str, Any]) -> Pipeline:
     """Fit the estimator on the fitted feature pipeline's output; return features + estimator."""
     estimator = build_estimator(params)
-    estimator.fit(features.transform(train[FEATURES]), train[LABEL].to_numpy())
+    estimator.fit(transformed(features, train), train[LABEL].to_numpy())
     return Pipeline([("features", features), ("classifier", estimator)])
 
 
@@ -61,7 +76,9 @@ def data_version(raw_dir: Path, lock_file: Path = config.DVC_LOCK_FILE) -> str:
     digest = hashlib.md5(usedforsecurity=False)
     for path in sorted(raw_dir.glob("*.csv")):
         digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+        with path.open("rb") as raw:  # in blocks: a raw file can be larger than memory
+            while block := raw.read(1 << 20):
+                digest.update(block)
     return f"md5:{digest.hexdigest()}"
 
 

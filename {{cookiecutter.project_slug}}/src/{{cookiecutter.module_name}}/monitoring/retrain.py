@@ -16,12 +16,12 @@ from typing import Any
 
 import pandas as pd
 
-from ..features.pipeline import build_feature_pipeline
+from ..features.pipeline import fit_feature_pipeline
 from ..features.split import split_holdout
 from ..models.evaluate import evaluate_model, gate_failures
 from ..models.persistence import save_model
 from ..models.train import fit_model
-from ..schema import FEATURES, LABEL
+from ..schema import FEATURES
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +57,7 @@ def train_challenger(
     """Fit the challenger; return it, its training rows and the fresh holdout from the new batch."""
     new_train, holdout = split_holdout(batch, float(params["split"]["holdout_fraction"]), int(params["seed"]))
     train = training_set(strategy, old_train, new_train)
-    features = build_feature_pipeline(params).fit(train[FEATURES], train[LABEL])
-    return fit_model(features, train, params), train, holdout
+    return fit_model(fit_feature_pipeline(params, train), train, params), train, holdout
 
 
 def challenge(
