@@ -24,15 +24,16 @@ from helpers import (
     assert_gate_met,
     assert_ruff_clean,
     bake_project,
+    git,
     holdout_records,
     project_files,
     run,
     setup_project,
 )
 from test_hooks import bake_cli
-from test_upgrade import commit_all, conflicts, copy_template, cruft
+from test_upgrade import conflicts, copy_template, cruft
 
-MODULE = "churn_service"
+MODULE = "customer_churn"  # the default project name, as file_sets lists it
 
 
 def test_the_prompt_offers_none_by_default_and_feast() -> None:
@@ -75,8 +76,8 @@ def test_the_feast_variant_is_lint_clean_and_pins_feast_with_pandas_2(bake: Bake
 @pytest.mark.slow
 def test_a_level_2_project_moves_to_feast_and_serves_by_id(tmp_path: Path) -> None:
     template = copy_template(tmp_path / "template")
-    project = bake_project(tmp_path / "out", template, project_name="churn service", maturity_level="2")
-    commit_all(project, "Start without a feature store")
+    project = bake_project(tmp_path / "out", template, maturity_level="2")
+    assert git(project, "status", "--porcelain") == ""  # baked as one commit on main
 
     updated = cruft(project, "update", "--skip-apply-ask", "--variables-to-update", '{"feature_store": "feast"}')
     assert updated.returncode == 0, updated.stdout + updated.stderr
@@ -95,7 +96,7 @@ def test_a_level_2_project_moves_to_feast_and_serves_by_id(tmp_path: Path) -> No
 
     log = tmp_path / "predictions.db"
     records = holdout_records(project, 20)
-    with RunningService(project, log) as service:
+    with RunningService(project, log, module=MODULE) as service:
         full = httpx.post(f"{service.url}/predict", json={"records": records}, timeout=30)
         by_id = httpx.post(
             f"{service.url}/predict", json={"records": [{"customer_id": r["customer_id"]} for r in records]}
