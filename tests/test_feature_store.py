@@ -118,7 +118,7 @@ def test_a_level_2_project_moves_to_feast_and_serves_by_id(tmp_path: Path) -> No
         logged = db.execute(
             "select * from predictions where request_id = ? order by row", (by_id.json()["request_id"],)
         ).fetchall()
-    assert [{name: row[name] for name in records[0]} for row in logged] == pytest.approx(records)
+    assert [{name: row[name] for name in records[0]} for row in logged] == records
 
 
 @pytest.mark.slow
