@@ -64,7 +64,9 @@ def lookups(project: Path, repeats: int) -> dict:
 
 
 def load(project: Path, bodies: dict[str, Path], seconds: int) -> dict:
-    server = start(["make", "serve", f"PORT={PORT}"], project, f"http://127.0.0.1:{PORT}/health/ready", project_env(project))
+    server = start(
+        ["make", "serve", f"PORT={PORT}"], project, f"http://127.0.0.1:{PORT}/health/ready", project_env(project)
+    )
     try:
         url, results = f"http://127.0.0.1:{PORT}/predict", {}
         for name, body in bodies.items():
@@ -93,7 +95,9 @@ def main(seconds: int) -> dict:
         bodies["by_id"].write_text(json.dumps({"records": [{"customer_id": record["customer_id"]}]}))
         report["serving"] = load(project, bodies, seconds)
         versions = package_versions(project, "feast", "pandas", "fastapi", "uvicorn")
-    report["by_id_over_full_record"] = round(report["serving"]["by_id"]["rps"] / report["serving"]["full_record"]["rps"], 3)
+    report["by_id_over_full_record"] = round(
+        report["serving"]["by_id"]["rps"] / report["serving"]["full_record"]["rps"], 3
+    )
     settings = {"connections": CONNECTIONS, "seconds": seconds, "runs": 3, "lookup_repeats": repeats, "size": 0.25}
     run.write(report, settings, {**versions, "wrk": wrk_version()})
     print_tables("feature_store")
