@@ -54,6 +54,7 @@ bench: ## run every benchmark (BENCH_QUICK=1: short runs), write benchmarks/resu
 	$(BIN)/python benchmarks/serving.py
 	$(BIN)/python benchmarks/predict_route.py
 	$(BIN)/python benchmarks/own_data_serving.py
+	$(BIN)/python benchmarks/feature_store.py
 	$(BIN)/python scripts/render_benchmarks.py
 
 bench-docs: ## render the figures in README.md and docs/*.md from benchmarks/results/*.json

@@ -22,6 +22,7 @@ OPTIONAL_FOLDERS = {
     ".github": "__automated",
     ".github/actions/promote": "__cd",
     "deploy": "__cd",
+    "feature_repo": "__feast",  # its files are named for the flag; this removes the emptied folder
     f"src/{CONTEXT['module_name']}/monitoring": "__automated",
     f"src/{CONTEXT['module_name']}/prediction_log": "__automated",
     "tests/monitoring": "__automated",

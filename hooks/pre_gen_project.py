@@ -20,6 +20,7 @@ CHOICES = {
     "maturity_level": ("1", "2", "3"),
     "model_framework": ("sklearn", "pytorch"),
     "dvc_remote": ("local", "s3", "gcs", "azure"),
+    "feature_store": ("none", "feast"),
     "license": ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"),
 }
 
@@ -139,6 +140,11 @@ def check(answers: dict[str, str]) -> list[str]:
         if answers[name] not in allowed:
             problems.append(f"{name} {answers[name]!r} is not supported: choose one of {', '.join(allowed)}.")
     problems.append(check_registry(answers["container_registry"]))
+    if answers.get("feature_store") == "feast" and answers["maturity_level"] == "1":
+        problems.append(
+            "feature_store 'feast' needs maturity_level 2 or 3 (its materialize stage runs in the DVC pipeline): "
+            "choose feature_store=none at level 1, or maturity_level=2."
+        )
     return [problem for problem in problems if problem]
 
 

@@ -184,6 +184,30 @@ def own_data_serving(report: Report) -> str:
     return text + provenance(report)
 
 
+@block("feature_store")
+def feature_store(report: Report) -> str:
+    results, settings = report["results"], report["settings"]
+    lookups = [
+        [f"{size} id{'s' if size != '1' else ''}", ms(r["p50_ms"]), ms(r["p99_ms"])]
+        for size, r in results["lookup"].items()
+    ]
+    labels = {"full_record": "full record (every model input sent)", "by_id": "by id (features from the online store)"}
+    serving = [
+        [label, n(r["rps"]), ms(r["p50_ms"]), ms(r["p99_ms"]), n(r["errors"])]
+        for key, label in labels.items()
+        for r in [results["serving"][key]]
+    ]
+    text = (
+        f"Online lookups (`online_features`, SQLite online store), {settings['lookup_repeats']} calls each:\n\n"
+        + table(["ids per call", "p50 ms", "p99 ms"], lookups, "lrr")
+        + f"\n\nSingle-record requests at {settings['connections']} connections, medians of 3 runs of"
+        f" {settings['seconds']} s:\n\n"
+        + table(["request", "req/s", "p50 ms", "p99 ms", "errors"], serving, "lrrrr")
+        + f"\n\nRequests by id answer {results['by_id_over_full_record']:.2f}x the full-record throughput.\n\n"
+    )
+    return text + provenance(report)
+
+
 @block("pipeline")
 def pipeline(report: Report) -> str:
     d = report["results"]["default"]

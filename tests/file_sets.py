@@ -177,6 +177,17 @@ FULL_AUTOMATION = {
 
 PYTORCH = {"src/customer_churn/models/mlp.py"}
 
+# the Feast feature store (feature_store: feast, levels 2-3)
+FEAST = {
+    "docs/feature_store.md",
+    "feature_repo/definitions.py",
+    "feature_repo/feature_store.yaml",
+    "src/customer_churn/features/store.py",
+    "src/customer_churn/serving/lookup.py",
+    "tests/integration/test_feature_store.py",
+    "tests/service/test_lookup.py",
+}
+
 BY_LEVEL = {
     "1": COMMON,
     "2": COMMON | AUTOMATED_DEVELOPMENT | CONTINUOUS_INTEGRATION | MONITORING,
@@ -184,5 +195,9 @@ BY_LEVEL = {
 }
 
 
-def expected_files(level: str, framework: str) -> list[str]:
-    return sorted(BY_LEVEL[level] | (PYTORCH if framework == "pytorch" else set()))
+def expected_files(level: str, framework: str, feature_store: str = "none") -> list[str]:
+    return sorted(
+        BY_LEVEL[level]
+        | (PYTORCH if framework == "pytorch" else set())
+        | (FEAST if feature_store == "feast" else set())
+    )

@@ -104,13 +104,17 @@ def matrix() -> list[dict[str, str]]:
     """Every level x framework x Python version; the other choices are cycled through."""
     combos = list(itertools.product(*(CHOICES[key] for key in MATRIX_KEYS)))
     others = {key: values for key, values in CHOICES.items() if key not in MATRIX_KEYS}
-    return [
+    answers = [
         {
             **dict(zip(MATRIX_KEYS, combo, strict=True)),
             **{key: values[i % len(values)] for key, values in others.items()},
         }
         for i, combo in enumerate(combos)
     ]
+    for combination in answers:  # the hook refuses a feature store at level 1
+        if combination["maturity_level"] == "1":
+            combination["feature_store"] = "none"
+    return answers
 
 
 def matrix_id(answers: dict[str, str]) -> str:

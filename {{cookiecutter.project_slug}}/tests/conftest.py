@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from {{ cookiecutter.module_name }} import config
+from {{ cookiecutter.module_name }}.cli import STAGES as PIPELINE_STAGES
 from {{ cookiecutter.module_name }}.data.ingest import build_model_input, read_sources
 from {{ cookiecutter.module_name }}.data.synthetic import write_sample
 from {{ cookiecutter.module_name }}.features.pipeline import build_feature_pipeline
@@ -91,19 +92,26 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory, model_input: pd.DataFram
     return folder
 
 
+def copy_settings(folder: Path) -> None:
+    """This project's params.yaml, and its feature repository's settings where it has a feature store."""
+    shutil.copy(PROJECT_ROOT / "params.yaml", folder / "params.yaml")
+    if (PROJECT_ROOT / config.FEATURE_REPO_DIR).is_dir():
+        shutil.copytree(PROJECT_ROOT / config.FEATURE_REPO_DIR, folder / config.FEATURE_REPO_DIR)
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty project folder with this project's params.yaml, as the working directory.
 
     MLflow tracks into a SQLite file inside it, so tests never touch the real store.
     """
-    shutil.copy(PROJECT_ROOT / "params.yaml", tmp_path / "params.yaml")
+    copy_settings(tmp_path)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     return tmp_path
 
 
-STAGES = ("ingest", "validate", "featurize", "train", "evaluate")
+STAGES = tuple(PIPELINE_STAGES)  # ingest, validate, (materialize, with a feature store,) featurize, train, evaluate
 TRAINED_ROWS = 5_000  # small, but enough for a stable holdout
 # permutation importance is most of an evaluate run; the tests need its ranking, not its precision
 QUICK_IMPORTANCE = {"permutation_repeats": 1, "permutation_rows": 500}
@@ -134,7 +142,7 @@ def trained_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from {{ cookiecutter.module_name }}.cli import main
 
     folder = tmp_path_factory.mktemp("trained")
-    shutil.copy(PROJECT_ROOT / "params.yaml", folder / "params.yaml")
+    copy_settings(folder)
     write_params(folder, evaluate=QUICK_IMPORTANCE)
     with pytest.MonkeyPatch.context() as monkeypatch:
         use_project(folder, monkeypatch)

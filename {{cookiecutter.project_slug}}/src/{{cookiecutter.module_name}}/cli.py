@@ -11,13 +11,15 @@ from typing import Any
 
 from . import config, stages
 from .docs import SCHEMA_DOC, refresh_generated_blocks, render_schema_doc
-from .optional import optional_module
+from .optional import optional_module, present
 
 log = logging.getLogger("{{ cookiecutter.module_name }}")
 
 STAGES: dict[str, Callable[[dict[str, Any]], None]] = {
     "ingest": stages.run_ingest,
     "validate": stages.run_validate,
+    # with a feature store (features/store.py), its stage comes between validation and the training set
+    **({"materialize": stages.run_materialize} if present("features.store") else {}),
     "featurize": stages.run_featurize,
     "train": stages.run_train,
     "evaluate": stages.run_evaluate,

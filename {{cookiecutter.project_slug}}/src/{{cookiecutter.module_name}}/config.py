@@ -57,6 +57,9 @@ TRACKING_DB = Path("mlflow.db")  # the default MLflow store (MLFLOW_TRACKING_URI
 # the registry's champion (level 2 on); the model `serve` and `export` use by default
 CHAMPION_URI = "models:/{{ cookiecutter.module_name }}@champion"
 SERVED_MODEL_URI = CHAMPION_URI if present("models.registry") else str(MODEL_DIR)
+FEATURE_REPO_DIR = Path("feature_repo")  # the Feast feature repository's settings (with feature_store: feast)
+FEATURE_STORE_DIR = Path("data/feature_store")  # its local registry, online store and offline source
+FEATURE_TABLE_FILE = FEATURE_STORE_DIR / "features.parquet"  # the offline source: features per entity and time
 EXPORT_DIR = Path("build/model")  # where `export` copies the served model for the image
 
 

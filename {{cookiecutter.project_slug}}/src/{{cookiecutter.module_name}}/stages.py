@@ -61,6 +61,35 @@ def run_validate(params: dict[str, Any]) -> None:
     log.info("all %d tables satisfy the data contract", len(results))
 
 
+def feature_store() -> ModuleType | None:
+    """features/store.py (with feature_store: feast): the Feast feature store; None without it."""
+    return optional_module("features.store")
+
+
+def run_materialize(params: dict[str, Any]) -> None:
+    """Register the contract's entity and features in the feature store and fill its online store."""
+    store = feature_store()
+    if store is None:
+        raise StageFailed("this project has no feature store (feature_store: feast adds src/.../features/store.py)")
+    try:
+        count = store.materialize(params, pd.read_parquet(config.MODEL_INPUT_FILE))
+    except store.FeaturesMissing as missing:
+        raise StageFailed(str(missing)) from missing
+    log.info("feature store: %d entities registered and materialized (%s)", count, config.FEATURE_STORE_DIR)
+
+
+def training_input(params: dict[str, Any]) -> pd.DataFrame:
+    """The model-input table; with a feature store, its features come from a point-in-time join."""
+    table = pd.read_parquet(config.MODEL_INPUT_FILE)
+    store = feature_store()
+    if store is None:
+        return table
+    try:
+        return store.training_table(params, table)
+    except store.FeaturesMissing as missing:
+        raise StageFailed(str(missing)) from missing
+
+
 def run_featurize(params: dict[str, Any]) -> None:
     """Split off the holdout and fit the feature pipeline on the training split only (at most features.fit_rows)."""
     from .features.pipeline import fit_feature_pipeline
@@ -68,7 +97,7 @@ def run_featurize(params: dict[str, Any]) -> None:
     from .models.persistence import save_skops
 
     train, holdout = split_holdout(
-        pd.read_parquet(config.MODEL_INPUT_FILE), float(params["split"]["holdout_fraction"]), int(params["seed"])
+        training_input(params), float(params["split"]["holdout_fraction"]), int(params["seed"])
     )
     holdout_rows = len(holdout)
     write_parquet(holdout, config.HOLDOUT_FILE)

@@ -43,7 +43,7 @@ def make_client(model_dir: Path) -> Iterator[ClientFactory]:
     clients: list[TestClient] = []
 
     def start(**overrides: Any) -> TestClient:
-        settings = Settings(**{"model_uri": str(model_dir), "prediction_log": None, **overrides})
+        settings = Settings(**{"model_uri": str(model_dir), "prediction_log": None, "feature_repo": None, **overrides})
         client = TestClient(create_app(settings), raise_server_exceptions=False)
         client.__enter__()
         clients.append(client)

@@ -20,6 +20,9 @@ class BatchRefused(ValueError):
 def _numeric(column: Column, raw: pd.Series) -> tuple[pd.Series, list[tuple[np.ndarray, str]]]:
     text = raw.astype("string").str.strip() if not pd.api.types.is_numeric_dtype(raw) else None
     values = pd.to_numeric(raw if text is None else text.replace("", pd.NA), errors="coerce").astype("float64")
+    if text is not None:  # pandas 2 parses text to within one ulp: read what it found numeric again, exactly
+        parsed = values.notna()
+        values[parsed] = text[parsed].astype("float64")
     given = raw.notna().to_numpy() if text is None else (text.notna() & (text != "")).to_numpy()
     number = values.to_numpy()
     low = column.min if column.min is not None else (INT64[0] if column.dtype == "int" else -np.inf)

@@ -9,7 +9,7 @@ runs it with uvicorn. Every error is an answer with a reason, never a traceback.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -95,7 +95,9 @@ def document_predict(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def predict_handler(service: Service, settings: Settings) -> FastHandler:
+def predict_handler(
+    service: Service, settings: Settings, complete: Callable[[list[Any]], list[Any]] | None = None
+) -> FastHandler:
     """POST /predict, served by the Guard without the framework's per-request machinery.
 
     It is the hottest path of the service, so it reads the raw body itself and answers with
@@ -104,7 +106,7 @@ def predict_handler(service: Service, settings: Settings) -> FastHandler:
 
     async def predict(body: bytes, request_id: str) -> tuple[int, dict[str, Any], str | None]:
         try:
-            records = read_predict_request(body, settings.max_rows)
+            records = read_predict_request(body, settings.max_rows, complete)
         except Refused as refusal:
             return refusal.status, {"detail": refusal.detail, "request_id": request_id}, None
         try:
@@ -131,6 +133,9 @@ def create_app(settings: Settings | None = None) -> Guard:
     # from level 2, serving/rollout.py adds the candidate model, the prediction log and /feedback
     rollout = optional_module("serving.rollout")
     service = rollout.RolloutService(settings) if rollout is not None else Service(settings)
+    # with a feature store (serving/lookup.py), records holding only the id are completed from it
+    lookup = optional_module("serving.lookup")
+    complete = lookup.OnlineFeatures(settings.feature_repo) if lookup is not None and settings.feature_repo else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -190,5 +195,5 @@ def create_app(settings: Settings | None = None) -> Guard:
         service.metrics,
         settings.max_body_bytes,
         version=lambda: service.version,
-        fast_routes={"/predict": predict_handler(service, settings)},
+        fast_routes={"/predict": predict_handler(service, settings, complete)},
     )

@@ -28,7 +28,7 @@ def _bounds(column: Column) -> tuple[Any, Any]:
     return low, high
 
 
-def _field(column: Column) -> tuple[Any, Any]:
+def record_field(column: Column) -> tuple[Any, Any]:
     """A pydantic field with the column's type, bounds or allowed values."""
     if column.allowed is not None:
         annotation: Any = Literal[column.allowed]
@@ -50,7 +50,7 @@ RECORD_COLUMNS = [column for column in MODEL_INPUT.columns if column.role in ("i
 Record = create_model(
     "Record",
     __config__=ConfigDict(extra="forbid"),
-    **{column.name: _field(column) for column in RECORD_COLUMNS},
+    **{column.name: record_field(column) for column in RECORD_COLUMNS},
 )
 
 

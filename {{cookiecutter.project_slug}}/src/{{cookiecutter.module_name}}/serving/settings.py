@@ -21,6 +21,8 @@ from ..optional import present
 STRATEGIES = ("basic", "shadow", "canary") if present("serving.rollout") else ("basic",)
 DEFAULT_PREDICTION_LOG = config.PREDICTION_LOG_FILE if present("prediction_log") else None
 DEFAULT_DRIFT_REPORT = config.DRIFT_JSON if present("serving.gauges") else None
+# with a feature store, records that hold only the id are completed from its online store
+DEFAULT_FEATURE_REPO = config.FEATURE_REPO_DIR if present("serving.lookup") else None
 
 
 class SettingsError(ValueError):
@@ -47,6 +49,8 @@ class Settings(BaseSettings):
     # a file, or a postgresql:// URL that every replica shares; empty: off
     prediction_log: Path | str | None = Field(DEFAULT_PREDICTION_LOG, alias="PREDICTION_LOG")
     drift_report: Path | None = Field(DEFAULT_DRIFT_REPORT, alias="DRIFT_REPORT")
+    # the Feast feature repository (its feature_store.yaml names the online store); empty: ids only are refused
+    feature_repo: Path | None = Field(DEFAULT_FEATURE_REPO, alias="FEATURE_REPO")
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -54,7 +58,7 @@ class Settings(BaseSettings):
         except ValidationError as error:
             raise SettingsError(_first_problem(error)) from None
 
-    @field_validator("candidate_uri", "prediction_log", "drift_report", mode="before")
+    @field_validator("candidate_uri", "prediction_log", "drift_report", "feature_repo", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return value or None
@@ -76,6 +80,11 @@ class Settings(BaseSettings):
     @classmethod
     def _only_with_gauges(cls, value: Path | None) -> Path | None:
         return value if DEFAULT_DRIFT_REPORT is not None else None  # nothing serves the gauges below level 2
+
+    @field_validator("feature_repo")
+    @classmethod
+    def _only_with_lookup(cls, value: Path | None) -> Path | None:
+        return value if DEFAULT_FEATURE_REPO is not None else None  # no feature store without feature_store: feast
 
     @model_validator(mode="after")
     def _strategy(self) -> Settings:

@@ -12,7 +12,7 @@ contract knows them (an unknown name is chosen by the client and can be a megaby
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -99,8 +99,14 @@ def _record_errors(error: ValidationError, records: Any) -> list[dict[str, Any]]
     return capped(found, total)
 
 
-def read_predict_request(body: bytes, max_rows: int) -> list[dict[str, Any]]:
-    """The records of a /predict body, or Refused with a bounded answer."""
+def read_predict_request(
+    body: bytes, max_rows: int, complete: Callable[[list[Any]], list[Any]] | None = None
+) -> list[dict[str, Any]]:
+    """The records of a /predict body, or Refused with a bounded answer.
+
+    `complete` (the feature store's lookup, where the project has one) replaces records that
+    hold only the id by the stored features, before every record is validated the same way.
+    """
     data = parse_json(body)
     if isinstance(data, dict) and len(data) > len(PredictRequest.model_fields):
         extra = len(data.keys() - PredictRequest.model_fields.keys())
@@ -120,6 +126,8 @@ def read_predict_request(body: bytes, max_rows: int) -> list[dict[str, Any]]:
         ]
         if oversized:
             raise Refused(422, capped(oversized, len(oversized)))
+        if complete is not None:
+            data = {**data, "records": complete(records)}
     try:
         request = PredictRequest.model_validate(data)
     except ValidationError as error:
