@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -26,8 +27,9 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import CA_BUNDLE, bake_project, git, podman, python_prefix, run, setup_project, tool, user_env
+from helpers import bake_project, git, podman, python_prefix, run, tool, user_env
 from registry import Registry
+from team_project import assert_promoted_on_a_branch, first_pipeline_run
 
 GITLAB = Path(__file__).parent / "gitlab"
 GITLAB_CI_LOCAL = GITLAB / "node_modules/.bin/gitlab-ci-local"
@@ -241,76 +243,42 @@ ON_LEVEL_3 = pytest.mark.xdist_group("gitlab-ci-local")
 
 @pytest.fixture(scope="module")
 def level3(tmp_path_factory: pytest.TempPathFactory, base_image: str) -> Iterator[SimpleNamespace]:
-    """A level 3 GitLab project after its first pipeline run, as in test_workflows.level3.
+    """A level 3 GitLab project after its first pipeline run (team_project).
 
-    Its data and models are in a DVC remote folder, its champion in a shared MLflow store, a
-    labelled batch with drift is tracked by DVC, and its GitLab remote is a bare repository that
-    records the push options it receives (the merge request a push opens).
+    Its GitLab remote is a bare repository that records the push options it receives (the merge
+    request a push opens); the jobs reach it through the GitLab URL they push to.
     """
     if not GITLAB_CI_LOCAL.exists():
         pytest.fail("gitlab-ci-local is missing: `make setup` installs it with npm (tests/gitlab/package.json)")
     root = tmp_path_factory.mktemp("gitlab")
-    with Registry() as registry:
-        answers = {
-            "project_name": "churn gl",
-            "maturity_level": "3",
-            "ci_provider": "gitlab",
-            "container_registry": f"localhost:{registry.port}/mlops",
-        }
-        project = bake_project(root, **answers)
-        tracking = f"sqlite:///{root / 'mlflow-server' / 'mlflow.db'}"
-        (root / "mlflow-server").mkdir()
-        setup_project(project)
-        shared = {"MLFLOW_TRACKING_URI": tracking}
-
-        def project_run(*command: str) -> None:
-            run(list(command), project, activate=True, env=shared)
-
-        project_run("dvc", "remote", "modify", "storage", "url", str(root / "dvc-remote"))
-        try:
-            project_run("make", "pipeline")
-            project_run(
-                *("python", "-m", "churn_gl", "generate", "--size", "0.5", "--seed", "7"),
-                *("--age-shift", "12", "--concept-drift", "0.8", "--output", "data/external/batch-1"),
-            )
-            project_run("dvc", "add", "--quiet", "data/external/batch-1")
-            project_run("dvc", "push", "--quiet")
-            git(project, "add", "--all")
-            git(project, "commit", "--quiet", "-m", "First pipeline run; a labelled batch arrived")
-            origin = root / "origin.git"
-            git(project, "clone", "--quiet", "--bare", str(project), str(origin))
-            git(origin, "config", "receive.advertisePushOptions", "true")
-            hook = origin / "hooks/post-receive"
-            hook.write_text(
-                "#!/bin/sh\n# what a push asked GitLab for (merge_request.create, ...)\n"
-                'i=0; while [ "$i" -lt "${GIT_PUSH_OPTION_COUNT:-0}" ]; do\n'
-                '  eval "echo \\"\\$GIT_PUSH_OPTION_$i\\"" >> push-options.txt; i=$((i + 1)); done\n'
-            )
-            hook.chmod(0o755)
-            # the GitLab URL the jobs push to is this bare repository
-            git(project, "config", f"url.{origin}.insteadOf", REMOTE)
-            git(project, "remote", "add", "origin", REMOTE)
-            git(project, "fetch", "--quiet", "origin")
-            git(project, "remote", "set-head", "origin", "main")
-            yield SimpleNamespace(
-                project=project,
-                ci=GitlabCiLocal(project, root, registry),
-                registry=registry,
-                origin=origin,
-                tracking=tracking,
-                variables={
-                    "BASE_IMAGE": base_image,
-                    "BUILD_FLAGS": f"--runtime runc -v {CA_BUNDLE}:{CA_BUNDLE}:ro",
-                    "CONTAINER": "podman",
-                    "REGISTRY_USERNAME": "gitlab-ci",
-                    "REGISTRY_PASSWORD": "local-registry-password",
-                    "GITOPS_TOKEN": "local-gitops-token",
-                },
-            )
-        finally:
-            for image in podman("images", "--format", "{{.Repository}}:{{.Tag}}", check=False).stdout.split():
-                if image.startswith(f"localhost:{registry.port}/"):
-                    podman("rmi", "--force", image, check=False)
+    with first_pipeline_run(root, base_image, project_name="churn gl", ci_provider="gitlab") as team:
+        project, origin = team.project, root / "origin.git"
+        git(project, "clone", "--quiet", "--bare", str(project), str(origin))
+        git(origin, "config", "receive.advertisePushOptions", "true")
+        hook = origin / "hooks/post-receive"
+        hook.write_text(
+            "#!/bin/sh\n# what a push asked GitLab for (merge_request.create, ...)\n"
+            'i=0; while [ "$i" -lt "${GIT_PUSH_OPTION_COUNT:-0}" ]; do\n'
+            '  eval "echo \\"\\$GIT_PUSH_OPTION_$i\\"" >> push-options.txt; i=$((i + 1)); done\n'
+        )
+        hook.chmod(0o755)
+        git(project, "config", f"url.{origin}.insteadOf", REMOTE)
+        git(project, "remote", "add", "origin", REMOTE)
+        git(project, "fetch", "--quiet", "origin")
+        git(project, "remote", "set-head", "origin", "main")
+        yield SimpleNamespace(
+            project=project,
+            ci=GitlabCiLocal(project, root, team.registry),
+            registry=team.registry,
+            origin=origin,
+            tracking=team.tracking,
+            variables={
+                **team.variables,
+                "REGISTRY_USERNAME": "gitlab-ci",
+                "REGISTRY_PASSWORD": "local-registry-password",
+                "GITOPS_TOKEN": "local-gitops-token",
+            },
+        )
 
 
 def passed(log: str, *names: str) -> bool:
@@ -319,8 +287,13 @@ def passed(log: str, *names: str) -> bool:
 
 @pytest.mark.slow
 @ON_LEVEL_3
-def test_merge_request_pipeline_runs_lint_test_and_pipeline_with_the_dvc_cache(level3: SimpleNamespace) -> None:
+def test_merge_request_pipeline_runs_lint_test_and_pipeline_from_the_dvc_cache(level3: SimpleNamespace) -> None:
+    """The project's unit and smoke tests stand for `make test` here (the full suite runs in test_workflows)."""
     project, ci = level3.project, level3.ci
+    # what the default branch's pipeline left in the shared DVC cache: the fixture's pipeline run
+    cache = project / ".gitlab-ci-local/cache/dvc/.dvc/cache"
+    shutil.copytree(project / ".dvc/cache", cache)
+    before = sum(1 for path in cache.rglob("*") if path.is_file())
     merge_request = {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main"}
     git(project, "switch", "--quiet", "--create", "faster-learning")
     try:
@@ -329,30 +302,25 @@ def test_merge_request_pipeline_runs_lint_test_and_pipeline_with_the_dvc_cache(l
         git(project, "commit", "--quiet", "--all", "-m", "Faster learning")
 
         started = time.monotonic()
-        code, log = ci.run("lint", "test", "pipeline", **merge_request, **level3.variables)
-        first = time.monotonic() - started
+        code, log = ci.run(
+            "lint", "test", "pipeline", PYTEST_ADDOPTS="tests/unit tests/smoke", **merge_request, **level3.variables
+        )
+        seconds = time.monotonic() - started
         assert code == 0, log[-6000:]
         assert passed(log, "lint", "test", "pipeline"), log[-6000:]
         assert "no data files in git" in log
         assert re.search(r"\d+ passed", log), "make test ran the project's tests"
+        assert "Running stage 'ingest'" not in log, "unchanged stages come back from the DVC cache"
+        assert "Running stage 'validate'" not in log
+        assert "Running stage 'train'" in log
+        assert "Running stage 'evaluate'" in log
+        assert sum(1 for path in cache.rglob("*") if path.is_file()) > before, "the new model went into the cache"
         assert "### Metrics: origin/main -> this commit" in log
         diff = (project / "reports/metrics_diff.md").read_text()  # the merge request's "metrics diff"
         assert re.search(r"\| reports/metrics.json \| roc_auc +\| 0\.\d+ +\| 0\.\d+ +\| -?0\.\d+", diff), diff
         image = f"localhost:{level3.registry.port}/mlops/churn-gl:{git(project, 'rev-parse', 'HEAD')}"
         assert podman("image", "exists", image, check=False).returncode == 0, "CI builds the image"
-
-        params.write_text(params.read_text().replace("learning_rate: 0.08", "learning_rate: 0.09"))
-        git(project, "commit", "--quiet", "--all", "-m", "Even faster learning")
-        started = time.monotonic()
-        code, log = ci.run("pipeline", **merge_request, **level3.variables)
-        second = time.monotonic() - started
-        assert code == 0, log[-6000:]
-        assert passed(log, "pipeline"), log[-6000:]
-        assert "Running stage 'ingest'" not in log, "the branch's DVC cache came back"
-        assert "Running stage 'validate'" not in log
-        assert "Running stage 'train'" in log
-        assert "Running stage 'evaluate'" in log
-        print(f"gitlab-ci-local CI: lint, test, pipeline {first:.0f} s, pipeline with a warm DVC cache {second:.0f} s")
+        print(f"gitlab-ci-local merge request pipeline (lint, test, pipeline): {seconds:.0f} s")
     finally:
         git(project, "switch", "--quiet", "main")
 
@@ -390,19 +358,8 @@ def test_monitoring_triggers_training_and_training_pushes_a_promotion_merge_requ
     assert "local-gitops-token" not in log
     assert "local-registry-password" not in log
     decision = json.loads((project / "reports/retrain_decision.json").read_text())
-    assert decision["retrain"] is True, decision
-    assert decision["promoted"] is True, decision
+    assert_promoted_on_a_branch(level3.origin, level3.registry, "mlops/churn-gl", decision)
     version = decision["challenger_version"]
-
-    branch = next(ref for ref in git(level3.origin, "branch", "--list", "retrain/*").split() if ref != "*")
-    record, promotion = git(level3.origin, "log", "--format=%H %s", "-2", branch).splitlines()[::-1]
-    assert record.endswith("Retrained model promoted to champion")
-    assert promotion.endswith(f"Deploy model {version} to staging (primary)")
-    tag = record.split()[0]
-    assert level3.registry.tags("mlops/churn-gl") == [tag], "the image of the new champion was pushed"
-    overlay = yaml.safe_load(git(level3.origin, "show", f"{branch}:deploy/k8s/overlays/staging/kustomization.yaml"))
-    primary = next(image for image in overlay["images"] if image["name"].endswith("/mlops/churn-gl"))
-    assert primary["newTag"] == tag
     options = (level3.origin / "push-options.txt").read_text().splitlines()
     assert options[:2] == ["merge_request.create", "merge_request.target=main"]
     assert f"merge_request.title=Deploy retrained model {version} to staging" in options
