@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import bake_project, git, podman, python_prefix, run, tool, user_env
+from helpers import CACHE, bake_project, git, podman, python_prefix, run, tool, user_env
 from registry import Registry
 from team_project import assert_promoted_on_a_branch, first_pipeline_run
 
@@ -211,7 +211,8 @@ class GitlabCiLocal:
         }
         self.variables = {
             "UV_CACHE_DIR": env["UV_CACHE_DIR"],
-            "PRE_COMMIT_HOME": str(workdir / "pre-commit-home"),
+            # the hooks' environments, kept between runs like the uv cache (GitLab caches .cache/pre-commit)
+            "PRE_COMMIT_HOME": str(CACHE / "pre-commit"),
             "PUSH_REMOTE": REMOTE,
         }
 
