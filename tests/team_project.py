@@ -24,8 +24,9 @@ def first_pipeline_run(
     MLflow store, and a labelled batch with data and concept drift (data/external/batch-1) is
     tracked by DVC for monitoring. `adapt` changes the generated files before anything runs.
     Everything is committed, with uv.lock, which CI installs from. Images go to a local registry;
-    the ones pushed there are removed afterwards.
+    the ones pushed there, and the build stages left untagged, are removed afterwards.
     """
+    dangling_before = set(podman("images", "--quiet", "--no-trunc", "--filter", "dangling=true").stdout.split())
     with Registry() as registry:
         project = bake_project(
             root, maturity_level="3", container_registry=f"localhost:{registry.port}/mlops", **answers
@@ -66,6 +67,10 @@ def first_pipeline_run(
             for image in podman("images", "--format", "{{.Repository}}:{{.Tag}}", check=False).stdout.split():
                 if image.startswith(f"localhost:{registry.port}/"):
                     podman("rmi", "--force", image, check=False)
+            # the build stages the jobs' image builds left behind, untagged
+            dangling = set(podman("images", "--quiet", "--no-trunc", "--filter", "dangling=true").stdout.split())
+            for image in dangling - dangling_before:
+                podman("rmi", image, check=False)
 
 
 def assert_promoted_on_a_branch(origin: Path, registry: Registry, repository: str, decision: dict) -> str:
