@@ -15,10 +15,13 @@ export DO_NOT_TRACK = 1
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
 
-setup: ## create $(VENV) with the template's test tools and what generated projects need
+setup: ## create $(VENV) with the template's test tools (and gitlab-ci-local with npm) and what generated projects need
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --group test
+	@# gitlab-ci-local, which runs generated .gitlab-ci.yml files in the tests (Node.js 20 and npm)
+	if command -v npm >/dev/null; then npm ci --prefix tests/gitlab --no-audit --no-fund --loglevel=error; \
+	else echo "npm is not installed: the GitLab CI tests need it (.ci/run installs it with apt-get)"; fi
 
 test: ## every template test, including the slow ones that run generated projects (on every core)
 	$(BIN)/python -m pytest -m "slow or not slow" --durations=30 -n auto --dist loadgroup --no-loadscope-reorder

@@ -16,11 +16,13 @@ from pathlib import Path
 
 CONTEXT: dict[str, object] = json.loads(r"""{{ cookiecutter | tojson }}""")
 
-# folder -> private flag that keeps it; an empty flag value removes the folder
-OPTIONAL_FOLDERS = {
+# folder -> private flags that keep it; an empty value of any of them removes the folder
+OPTIONAL_FOLDERS: dict[str, str | tuple[str, ...]] = {
     ".dvc": "__automated",
-    ".github": "__automated",
+    ".github": "__github_ci",
     ".github/actions/promote": "__cd",
+    ".gitlab": ("__gitlab_ci", "__cd"),
+    "ci": "__automated",
     "deploy": "__cd",
     "feature_repo": "__feast",  # its files are named for the flag; this removes the emptied folder
     f"src/{CONTEXT['module_name']}/monitoring": "__automated",
@@ -30,8 +32,8 @@ OPTIONAL_FOLDERS = {
 
 
 def prune(project: Path) -> None:
-    for folder, flag in OPTIONAL_FOLDERS.items():
-        if not CONTEXT.get(flag):
+    for folder, flags in OPTIONAL_FOLDERS.items():
+        if not all(CONTEXT.get(flag) for flag in ((flags,) if isinstance(flags, str) else flags)):
             shutil.rmtree(project / folder, ignore_errors=True)
 
 

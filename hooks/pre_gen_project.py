@@ -19,6 +19,7 @@ CHOICES = {
     "python_version": ("3.10", "3.11", "3.12"),
     "maturity_level": ("1", "2", "3"),
     "model_framework": ("sklearn", "pytorch"),
+    "ci_provider": ("github", "gitlab"),
     "dvc_remote": ("local", "s3", "gcs", "azure"),
     "feature_store": ("none", "feast"),
     "license": ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"),
@@ -133,7 +134,7 @@ def check(answers: dict[str, str]) -> list[str]:
     problems.append(check_email(answers["author_email"]))
     if not GITHUB_OWNER.fullmatch(answers["github_owner"]):
         problems.append(
-            f"github_owner {answers['github_owner']!r} is not a GitHub user or organisation name: "
+            f"github_owner {answers['github_owner']!r} is not a GitHub user or organisation name (nor a GitLab one): "
             "use letters, digits and single '-' between them, at most 39 characters."
         )
     for name, allowed in CHOICES.items():

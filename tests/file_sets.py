@@ -122,8 +122,25 @@ AUTOMATED_DEVELOPMENT = {
     "tests/service/test_strategies.py",
 }
 
-# pre-commit, the CI workflow and its shared setup action (level 2+)
-CONTINUOUS_INTEGRATION = {".github/actions/setup/action.yml", ".github/workflows/ci.yml", ".pre-commit-config.yaml"}
+# pre-commit and the CI steps every provider runs (level 2+)
+CONTINUOUS_INTEGRATION = {".pre-commit-config.yaml", "ci/steps.sh"}
+
+# the chosen CI provider's files: level 2 (CI), level 3 (CD, CT, monitoring)
+PROVIDER_FILES = {
+    "github": {
+        "2": {".github/actions/setup/action.yml", ".github/workflows/ci.yml"},
+        "3": {
+            ".github/actions/promote/action.yml",
+            ".github/workflows/cd.yml",
+            ".github/workflows/ct.yml",
+            ".github/workflows/monitor.yml",
+        },
+    },
+    "gitlab": {
+        "2": {".gitlab-ci.yml"},
+        "3": {".gitlab/ci/cd.yml", ".gitlab/ci/ct.yml", ".gitlab/ci/monitor.yml"},
+    },
+}
 
 # drift, feedback-loop metrics and the retraining decision (level 2+)
 MONITORING = {
@@ -140,12 +157,8 @@ MONITORING = {
     "tests/monitoring/test_feedback.py",
 }
 
-# CD, CT and monitoring workflows, Kubernetes, Argo CD and alerting manifests (level 3)
+# Kubernetes, Argo CD and alerting manifests (level 3)
 FULL_AUTOMATION = {
-    ".github/actions/promote/action.yml",
-    ".github/workflows/cd.yml",
-    ".github/workflows/ct.yml",
-    ".github/workflows/monitor.yml",
     "deploy/argocd/production.yaml",
     "deploy/argocd/staging.yaml",
     "deploy/k8s/base/deployment.yaml",
@@ -195,9 +208,11 @@ BY_LEVEL = {
 }
 
 
-def expected_files(level: str, framework: str, feature_store: str = "none") -> list[str]:
+def expected_files(level: str, framework: str, provider: str = "github", feature_store: str = "none") -> list[str]:
+    ci = {name for upto, names in PROVIDER_FILES[provider].items() if upto <= level for name in names}
     return sorted(
         BY_LEVEL[level]
+        | ci
         | (PYTORCH if framework == "pytorch" else set())
         | (FEAST if feature_store == "feast" else set())
     )

@@ -52,9 +52,10 @@ def test_every_combination_bakes_into_a_clean_project(bake: Bake, answers: dict[
 
 @pytest.mark.parametrize("level", CHOICES["maturity_level"])
 @pytest.mark.parametrize("framework", CHOICES["model_framework"])
-def test_each_level_has_exactly_its_files(bake: Bake, level: str, framework: str) -> None:
-    project = bake(maturity_level=level, model_framework=framework)
-    assert project_files(project) == expected_files(level, framework)
+@pytest.mark.parametrize("provider", CHOICES["ci_provider"])
+def test_each_level_has_exactly_its_files(bake: Bake, level: str, framework: str, provider: str) -> None:
+    project = bake(maturity_level=level, model_framework=framework, ci_provider=provider)
+    assert project_files(project) == expected_files(level, framework, provider)
 
 
 @pytest.mark.parametrize("level", CHOICES["maturity_level"])

@@ -52,7 +52,7 @@ def test_feast_at_level_1_is_refused_before_anything_is_written(tmp_path: Path) 
 @pytest.mark.parametrize("level", ["2", "3"])
 def test_feast_adds_exactly_its_files_and_none_adds_none(bake: Bake, level: str) -> None:
     with_store = bake(maturity_level=level, feature_store="feast")
-    assert project_files(with_store) == expected_files(level, "sklearn", "feast")
+    assert project_files(with_store) == expected_files(level, "sklearn", feature_store="feast")
     without = bake(maturity_level=level, feature_store="none")
     assert not FEAST & set(project_files(without))
     assert not (without / "feature_repo").exists()
@@ -83,7 +83,7 @@ def test_a_level_2_project_moves_to_feast_and_serves_by_id(tmp_path: Path) -> No
     assert updated.returncode == 0, updated.stdout + updated.stderr
     assert conflicts(project) == []
     assert json.loads((project / ".cruft.json").read_text())["context"]["cookiecutter"]["feature_store"] == "feast"
-    assert project_files(project) == expected_files("2", "sklearn", "feast")
+    assert project_files(project) == expected_files("2", "sklearn", feature_store="feast")
 
     setup_project(project)
     run(["python", "-m", MODULE, "generate", "--size", "0.25"], project, activate=True)

@@ -255,3 +255,24 @@ def test_cruft_check_sees_a_newer_template_and_update_brings_it_in(tmp_path: Pat
     assert cruft(project, "check").returncode == 0
     commit_all(project, "Template update")
     assert git(project, "status", "--porcelain") == ""
+
+
+def switch_provider(project: Path, provider: str, registry: str) -> None:
+    answers = {"ci_provider": provider, "container_registry": registry}
+    result = cruft(project, "update", "--skip-apply-ask", "--variables-to-update", json.dumps(answers))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert conflicts(project) == [], result.stdout + result.stderr
+    assert project_files(project) == set(expected_files("3", FRAMEWORK, provider))
+    assert f"{registry}/customer-churn" in (project / "README.md").read_text()
+    commit_all(project, f"CI/CD on {provider}")
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_cruft_update_moves_a_project_between_ci_providers_and_back(tmp_path: Path, template: Path) -> None:
+    project = generate(template, tmp_path, "3")
+    switch_provider(project, "gitlab", "registry.gitlab.com/jane-doe")
+    assert not (project / ".github").exists()
+    assert "registry.gitlab.com/jane-doe/customer-churn" in (project / ".gitlab-ci.yml").read_text()
+    switch_provider(project, "github", "ghcr.io/jane-doe")
+    assert not (project / ".gitlab").exists()
+    assert not (project / ".gitlab-ci.yml").exists()

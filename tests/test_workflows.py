@@ -26,7 +26,6 @@ from typing import Any
 import pytest
 import yaml
 from helpers import (
-    CA_BUNDLE,
     bake_project,
     git,
     podman,
@@ -37,6 +36,7 @@ from helpers import (
     user_env,
 )
 from registry import Registry
+from team_project import assert_promoted_on_a_branch, first_pipeline_run
 
 STANDINS = Path(__file__).parent / "act"
 PROJECT_PYTHON = "3.11"  # the default answer, the version of the act projects
@@ -429,81 +429,33 @@ def succeeded(log: str, jobs: int) -> bool:
 ON_LEVEL_3 = pytest.mark.xdist_group("act")  # its tests run in one xdist worker, so the set-up is done once
 
 
+def self_references_for_act(project: Path) -> None:
+    """act does not know the self-repository syntax; after a checkout `./` names the same files."""
+    rewritten = 0
+    for path in [*workflow_files(project), *action_files(project)]:
+        text = path.read_text()
+        rewritten += text.count("uses: $/")
+        path.write_text(text.replace("uses: $/", "uses: ./"))
+    assert rewritten >= 10
+
+
 @pytest.fixture(scope="module")
 def level3(tmp_path_factory: pytest.TempPathFactory, base_image: str) -> Iterator[SimpleNamespace]:
-    """A level 3 project as a team has it after its first pipeline run.
-
-    Its data and models are pushed to a DVC remote folder, its champion is registered in a
-    shared MLflow store, it has an `origin` to push to, and a labelled batch with data and
-    concept drift is tracked by DVC for the monitoring workflows. Images go to a local registry.
-    """
+    """A level 3 project after its first pipeline run (team_project), with an `origin` to push to."""
     root = tmp_path_factory.mktemp("act")
-    with Registry() as registry:
-        answers = {
-            "project_name": "churn act",
-            "maturity_level": "3",
-            "container_registry": f"localhost:{registry.port}/mlops",
-        }
-        project = bake_project(root, **answers)
-        # act does not know the self-repository syntax; after a checkout `./` names the same files
-        rewritten = 0
-        for path in [*workflow_files(project), *action_files(project)]:
-            text = path.read_text()
-            rewritten += text.count("uses: $/")
-            path.write_text(text.replace("uses: $/", "uses: ./"))
-        assert rewritten >= 10
-        tracking = f"sqlite:///{root / 'mlflow-server' / 'mlflow.db'}"
-        (root / "mlflow-server").mkdir()
-        setup_project(project)
-        shared = {"MLFLOW_TRACKING_URI": tracking}
-
-        def project_run(*command: str) -> None:
-            """In the project's environment, activated as its README says."""
-            run(list(command), project, activate=True, env=shared)
-
-        project_run("dvc", "remote", "modify", "storage", "url", str(root / "dvc-remote"))
-        try:
-            project_run("make", "pipeline")
-            project_run(
-                "python",
-                "-m",
-                "churn_act",
-                "generate",
-                "--size",
-                "0.5",
-                "--seed",
-                "7",
-                "--age-shift",
-                "12",
-                "--concept-drift",
-                "0.8",
-                "--output",
-                "data/external/batch-1",
-            )
-            project_run("dvc", "add", "--quiet", "data/external/batch-1")
-            project_run("dvc", "push", "--quiet")
-            git(project, "add", "--all")  # with uv.lock, which CI installs from
-            git(project, "commit", "--quiet", "-m", "First pipeline run; a labelled batch arrived")
-            git(project, "clone", "--quiet", "--bare", str(project), str(root / "origin.git"))
-            git(project, "remote", "add", "origin", str(root / "origin.git"))
-            git(project, "fetch", "--quiet", "origin")
-            yield SimpleNamespace(
-                project=project,
-                act=Act(project, root, registry),
-                registry=registry,
-                origin=root / "origin.git",
-                tracking=tracking,
-                variables={
-                    "BASE_IMAGE": base_image,
-                    "BUILD_FLAGS": f"--runtime runc -v {CA_BUNDLE}:{CA_BUNDLE}:ro",
-                    "CONTAINER": "podman",
-                    "REGISTRY_USERNAME": "act",
-                },
-            )
-        finally:
-            for image in podman("images", "--format", "{{.Repository}}:{{.Tag}}", check=False).stdout.split():
-                if image.startswith(f"localhost:{registry.port}/"):
-                    podman("rmi", "--force", image, check=False)
+    with first_pipeline_run(root, base_image, self_references_for_act, project_name="churn act") as team:
+        project = team.project
+        git(project, "clone", "--quiet", "--bare", str(project), str(root / "origin.git"))
+        git(project, "remote", "add", "origin", str(root / "origin.git"))
+        git(project, "fetch", "--quiet", "origin")
+        yield SimpleNamespace(
+            project=project,
+            act=Act(project, root, team.registry),
+            registry=team.registry,
+            origin=root / "origin.git",
+            tracking=team.tracking,
+            variables={**team.variables, "REGISTRY_USERNAME": "act"},
+        )
 
 
 @pytest.mark.slow
@@ -573,23 +525,7 @@ def test_monitoring_starts_training_and_training_opens_a_promotion_pull_request(
     training = time.monotonic() - started
     assert succeeded(log, jobs=1), log[-8000:]
     decision = json.loads((act.artifacts / "retraining-reports/reports/retrain_decision.json").read_text())
-    assert decision["retrain"] is True, decision
-    assert decision["promoted"] is True, decision
-    version = decision["challenger_version"]
-
-    branch = next(ref for ref in git(level3.origin, "branch", "--list", "retrain/*").split() if ref != "*")
-    record, promotion = git(level3.origin, "log", "--format=%H %s", "-2", branch).splitlines()[::-1]
-    assert record.endswith("Retrained model promoted to champion")
-    assert promotion.endswith(f"Deploy model {version} to staging (primary)")
-    tag = record.split()[0]
-    assert level3.registry.tags("mlops/churn-act") == [tag], "the image of the new champion was pushed"
-    overlay = yaml.safe_load(git(level3.origin, "show", f"{branch}:deploy/k8s/overlays/staging/kustomization.yaml"))
-    primary = next(image for image in overlay["images"] if image["name"].endswith("/mlops/churn-act"))
-    assert primary["newTag"] == tag
-    assert overlay["labels"][0]["pairs"]["model-version"] == version
-    changed = git(level3.origin, "diff", "--name-only", "main", branch).splitlines()
-    assert "deploy/k8s/overlays/staging/kustomization.yaml" in changed
-    assert "reports/retrain_decision.json" in changed
+    branch = assert_promoted_on_a_branch(level3.origin, level3.registry, "mlops/churn-act", decision)
     pr = next(call for call in act.gh_calls() if call[:2] == ["pr", "create"])
     assert pr[pr.index("--base") + 1] == "main"
     assert pr[pr.index("--head") + 1] == branch
