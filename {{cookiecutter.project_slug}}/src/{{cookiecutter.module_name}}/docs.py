@@ -11,7 +11,16 @@ from typing import Any
 
 from . import config
 from .config import FAIRNESS_FILE, METRICS_FILE, TRAINING_INFO_FILE, read_json
+from .optional import present
 from .schema import CONTRACT, Column, Contract, Table
+
+MATERIALIZE = """## materialize (feature store)
+
+    write the model input's id and feature columns, stamped with data.snapshot_date, to the offline store
+    feast apply (entity = the id column, one feature view), then materialize the online store
+    featurize reads the training rows' features back with a point-in-time join
+
+"""
 
 DOCS_DIR = config.DOCS_DIR
 SCHEMA_DOC = DOCS_DIR / "data_schema.md"
@@ -293,7 +302,7 @@ and the previous stage's files; `make pipeline` runs them in order.
     suites from contract.yaml: columns exist, types, nulls, ranges, categories, unique id
     run them on the raw source and on the model input; any failure stops the pipeline
 
-## featurize
+{MATERIALIZE if present("features.store") else ""}## featurize
 
     train, holdout = stratified split by {contract.target} (split.holdout_fraction, seed)
     pipeline = construct (params features.construct) -> impute, log1p (features.log_columns),
