@@ -216,8 +216,8 @@ class GitlabCiLocal:
             "PUSH_REMOTE": REMOTE,
         }
 
-    def run(self, *jobs: str, **variables: str) -> tuple[int, str]:
-        """Run the jobs (all of the pipeline when none); return the exit code and the log."""
+    def run(self, *jobs: str, manual: tuple[str, ...] = (), **variables: str) -> tuple[int, str]:
+        """Run the jobs (all of the pipeline when none), starting these manual ones; the exit code and the log."""
         command = [
             str(GITLAB_CI_LOCAL),
             "--force-shell-executor",
@@ -225,6 +225,7 @@ class GitlabCiLocal:
             "--concurrency",
             "1",
             "--no-color",
+            *(argument for job in manual for argument in ("--manual", job)),
             *jobs,
         ]
         for name, value in {**self.variables, **variables}.items():
@@ -367,3 +368,41 @@ def test_monitoring_triggers_training_and_training_pushes_a_promotion_merge_requ
     print(
         f"gitlab-ci-local monitoring: {monitor:.0f} s, continuous training with retraining and image: {training:.0f} s"
     )
+
+
+@pytest.mark.slow
+@ON_LEVEL_3
+def test_the_default_branch_delivers_its_image_to_staging_then_a_canary_then_production(
+    level3: SimpleNamespace,
+) -> None:
+    """build-image pushes the commit's image; staging follows it; canary and production are started by hand."""
+    project, ci, origin = level3.project, level3.ci, level3.origin
+    commit = git(project, "rev-parse", "HEAD")
+    tip = git(origin, "rev-parse", "main")
+    started = time.monotonic()
+    code, log = ci.run(
+        "build-image", "staging", "canary", "production", manual=("canary", "production"), **level3.variables
+    )
+    seconds = time.monotonic() - started
+    assert code == 0, log[-8000:]
+    assert passed(log, "build-image", "staging", "canary", "production"), log[-8000:]
+    assert "local-gitops-token" not in log
+    assert "local-registry-password" not in log
+    assert commit in level3.registry.tags("mlops/churn-gl"), "build-image pushed the commit's image"
+    deployments = git(origin, "log", "--format=%s", f"{tip}..main").splitlines()[::-1]
+    found = re.fullmatch(r"Deploy model (\S+) to staging \(primary\)", deployments[0] if deployments else "")
+    assert found, deployments
+    version = found.group(1)
+    assert deployments == [
+        f"Deploy model {version} to staging (primary)",
+        f"Deploy model {version} to production (candidate)",
+        f"Deploy model {version} to production (primary)",
+    ], deployments
+    image = f"localhost:{level3.registry.port}/mlops/churn-gl"
+    staging = yaml.safe_load(git(origin, "show", "main:deploy/k8s/overlays/staging/kustomization.yaml"))
+    assert next(entry for entry in staging["images"] if entry["name"].endswith("/churn-gl"))["newTag"] == commit
+    production = yaml.safe_load(git(origin, "show", "main:deploy/k8s/overlays/production/kustomization.yaml"))
+    tags = {entry["name"]: entry.get("newTag") for entry in production["images"]}
+    assert set(tags.values()) == {commit}, production["images"]
+    assert production["labels"][0]["pairs"] == {"model-version": version, "candidate-model-version": version}
+    print(f"gitlab-ci-local delivery (image, staging, canary, production) of {image}:{commit}: {seconds:.0f} s")
