@@ -20,7 +20,7 @@ from pathlib import Path
 
 from common import QUICK, Run, bake, measure, package_versions, print_tables, project_env
 from helpers import holdout_records
-from load import ensure_wrk, median_of, start, stop, wrk, wrk_version
+from load import ensure_wrk, start, stop, warm_median, wrk_version
 
 MODULE = "bench_feature_store"
 CONNECTIONS = 16
@@ -70,10 +70,7 @@ def load(project: Path, bodies: dict[str, Path], seconds: int) -> dict:
     try:
         url, results = f"http://127.0.0.1:{PORT}/predict", {}
         for name, body in bodies.items():
-            wrk(url, body, 3, CONNECTIONS)  # warm-up
-            result = median_of(3, lambda body=body: wrk(url, body, seconds, CONNECTIONS))
-            result["errors"] = result["non_2xx"] + result["socket_errors"] + result["timeouts"]
-            results[name] = result
+            results[name] = warm_median(url, body, seconds, CONNECTIONS)
         return results
     finally:
         stop(server)

@@ -127,3 +127,11 @@ def median_of(runs: int, measure_once: Callable[[], dict]) -> dict:
     for key in ("non_2xx", "socket_errors", "timeouts"):
         median[key] = sum(result[key] for result in results)
     return median
+
+
+def warm_median(url: str, body: Path, seconds: int, connections: int) -> dict:
+    """A 3 s warm-up, then the median of 3 wrk runs, with its failures summed as `errors`."""
+    wrk(url, body, 3, connections)
+    result = median_of(3, lambda: wrk(url, body, seconds, connections))
+    result["errors"] = result["non_2xx"] + result["socket_errors"] + result["timeouts"]
+    return result

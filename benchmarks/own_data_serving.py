@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 from common import QUICK, Run, bake, measure, package_versions, print_tables, project_env
 from helpers import packaged_table, request_record
-from load import ensure_wrk, median_of, start, stop, wrk, wrk_version
+from load import ensure_wrk, start, stop, warm_median, wrk_version
 
 CONNECTIONS = 16
 PORTS = {"example": 8711, "adopted": 8712}
@@ -50,10 +50,7 @@ def serve_and_load(project: Path, body: Path, name: str, seconds: int) -> dict:
     server = start(["make", "serve", f"PORT={port}"], project, health, project_env(project))
     try:
         url = f"http://127.0.0.1:{port}/predict"
-        wrk(url, body, 3, CONNECTIONS)  # warm-up
-        result = median_of(3, lambda: wrk(url, body, seconds, CONNECTIONS))
-        result["errors"] = result["non_2xx"] + result["socket_errors"] + result["timeouts"]
-        return result
+        return warm_median(url, body, seconds, CONNECTIONS)
     finally:
         stop(server)
 
