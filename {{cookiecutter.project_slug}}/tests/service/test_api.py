@@ -289,3 +289,16 @@ def test_openapi_document_describes_the_request_body(client: TestClient) -> None
     bounded = next((c for c in MODEL_INPUT.by_role("feature") if c.numeric and c.max is not None), None)
     if bounded is not None:
         assert json.dumps(record["properties"][bounded.name]).count(str(bounded.max).rstrip("0").rstrip(".")) >= 1
+
+
+def test_the_answer_is_encoded_as_json_dumps_encodes_it() -> None:
+    """The column-wise encoding of /predict answers is byte for byte json.dumps's, whatever the values."""
+    from {{ cookiecutter.module_name }}.serving.app import answer, encode_predictions
+    from {{ cookiecutter.module_name }}.serving.service import Scored
+
+    probabilities = np.concatenate([np.random.default_rng(1).random(998), [0.0, 1e-300]])
+    models = [("v1", "primary") if i % 3 else ('v"2\\u00e9\\n', "candidate") for i in range(len(probabilities))]
+    scored = Scored('id"1', 'v1,v"2', probabilities, (probabilities >= 0.5).astype(int), models)
+    assert encode_predictions(scored) == json.dumps(answer(scored)).encode()
+    broken = Scored("id", "v1", np.array([np.nan, np.inf]), np.array([0, 1]), [("v1", "primary")] * 2)
+    assert encode_predictions(broken) == json.dumps(answer(broken)).encode()

@@ -98,3 +98,28 @@ def test_the_batcher_keeps_serving_after_a_failure() -> None:
         return result
 
     assert asyncio.run(main()).tolist() == [1.0]
+
+
+def test_scoring_runs_with_one_thread_in_every_native_pool() -> None:
+    """OpenMP's thread count is per thread: the scoring thread must hold its own pools to one.
+
+    Left at the default, a tree model's OpenMP workers spin on the core the event loop needs
+    (a one-record request took five times as long).
+    """
+    import sklearn.ensemble  # noqa: F401 - loads the OpenMP runtime the tree models use
+    from threadpoolctl import threadpool_info
+
+    seen: list[dict[str, Any]] = []
+
+    def inspect(records: list[dict[str, Any]]) -> np.ndarray:
+        seen.extend(threadpool_info())
+        return np.zeros(len(records))
+
+    async def main() -> None:
+        batcher = MicroBatcher(inspect)
+        await batcher.score([{"x": 1}])
+        batcher.close()
+
+    asyncio.run(main())
+    assert seen, "no native thread pool is loaded"
+    assert {pool["internal_api"]: pool["num_threads"] for pool in seen} == {pool["internal_api"]: 1 for pool in seen}

@@ -75,7 +75,6 @@ class PredictionLog:
         self._deadline = float("inf")
         self._last_drop_report = 0.0
         self._lost_at_close = 0
-        self.metrics.log_pending.set_function(lambda: self._pending_rows)
         self.store = open_store(target)  # a file that cannot be created or a malformed URL stops the service
         self._writer = threading.Thread(target=self._run, name="prediction-log", daemon=True)
         self._writer.start()
@@ -127,6 +126,7 @@ class PredictionLog:
             self._lost("queue_full", rows, "the queue is full (the log is not keeping up or cannot be written)")
             return False
         self._pending_rows += rows
+        self.metrics.log_pending.set(self._pending_rows)
         return True
 
     def _lost(self, reason: str, rows: int, why: str) -> None:
@@ -224,6 +224,7 @@ class PredictionLog:
                     self._unwritten_labels.pop(entry[1], None)
                 elif _answered(entry[6]):
                     self._unwritten.pop(entry[1], None)
+            self.metrics.log_pending.set(self._pending_rows)
 
     def _abandon(self, entries: list[tuple[Any, ...]]) -> None:
         """Out of time at shutdown: drop this batch and everything still queued, and say so."""

@@ -8,11 +8,13 @@ runs it with uvicorn. Every error is an answer with a reason, never a traceback.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -31,7 +33,7 @@ from .contract import (
 from .guard import FastHandler, Guard, refusal_body
 from .oip import InferRequest
 from .oip import router as oip_router
-from .service import NotReady, Service
+from .service import NotReady, Scored, Service
 from .settings import Settings
 from .validation import Refused, as_text, error_detail, read_predict_request
 
@@ -48,6 +50,9 @@ def error_response(status: int, detail: Any, request: Request) -> JSONResponse:
 
 
 REF_TEMPLATE = "#/components/schemas/{model}"
+# json.dumps's own layout, filled a column at a time (%r writes a finite float as json.dumps does)
+ANSWER_ROW = '{"label": %d, "probability": %r, "model_version": %s}'
+ANSWER = '{"predictions": [%s], "model_version": %s, "request_id": %s}'
 
 
 def _json_content(model: type[BaseModel]) -> dict[str, Any]:
@@ -95,6 +100,37 @@ def document_predict(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def answer(scored: Scored) -> dict[str, Any]:
+    """The /predict answer as a JSON document."""
+    predictions = [
+        {"label": label, "probability": probability, "model_version": version}
+        for label, probability, (version, _) in zip(
+            scored.labels.tolist(), scored.probabilities.tolist(), scored.models, strict=True
+        )
+    ]
+    return {"predictions": predictions, "model_version": scored.model_version, "request_id": scored.request_id}
+
+
+def encode_predictions(scored: Scored) -> bytes:
+    """The /predict answer, byte for byte what json.dumps gives for it, built a column at a time.
+
+    A 1,000-record answer costs half of building 1,000 dicts and encoding them: each
+    version is encoded once and floats are written with repr, as json.dumps writes them.
+    """
+    if not np.isfinite(scored.probabilities).all():  # NaN and infinities: json.dumps's own spelling
+        return json.dumps(answer(scored)).encode()
+    versions = {version: json.dumps(version) for version, _ in dict.fromkeys(scored.models)}
+    rows = ", ".join(
+        [
+            ANSWER_ROW % (label, probability, versions[version])
+            for label, probability, (version, _) in zip(
+                scored.labels.tolist(), scored.probabilities.tolist(), scored.models, strict=True
+            )
+        ]
+    )
+    return (ANSWER % (rows, json.dumps(scored.model_version), json.dumps(scored.request_id))).encode()
+
+
 def predict_handler(
     service: Service, settings: Settings, complete: Callable[[list[Any]], list[Any]] | None = None
 ) -> FastHandler:
@@ -104,7 +140,7 @@ def predict_handler(
     plain JSON; its errors are the same answers as everywhere else, bounded whatever the body.
     """
 
-    async def predict(body: bytes, request_id: str) -> tuple[int, dict[str, Any], str | None]:
+    async def predict(body: bytes, request_id: str) -> tuple[int, dict[str, Any] | bytes, str | None]:
         try:
             records = read_predict_request(body, settings.max_rows, complete)
         except Refused as refusal:
@@ -116,14 +152,7 @@ def predict_handler(
         except Exception:  # a model failure is reported by request id; the traceback goes to the log
             log.exception("request %s failed", request_id)
             return 500, {"detail": INTERNAL_ERROR, "request_id": request_id}, None
-        predictions = [
-            {"label": label, "probability": probability, "model_version": version}
-            for label, probability, (version, _) in zip(
-                scored.labels.tolist(), scored.probabilities.tolist(), scored.models, strict=True
-            )
-        ]
-        payload = {"predictions": predictions, "model_version": scored.model_version, "request_id": request_id}
-        return 200, payload, scored.model_version
+        return 200, encode_predictions(scored), scored.model_version
 
     return predict
 
@@ -142,6 +171,7 @@ def create_app(settings: Settings | None = None) -> Guard:
         await service.start()
         yield
         await service.stop()
+        service.metrics.close()
 
     app = FastAPI(
         title={{ answers.python_str(cookiecutter.project_name ~ " prediction service") }},

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 Scorer = Callable[[list[dict[str, Any]]], np.ndarray]
 
@@ -29,7 +30,9 @@ class MicroBatcher:
         self._max_rows = max_rows
         self._pending: deque[tuple[list[dict[str, Any]], asyncio.Future[np.ndarray]]] = deque()
         self._draining = False
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring")
+        self._executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="scoring", initializer=lambda: threadpool_limits(limits=1)
+        )
 
     async def score(self, records: list[dict[str, Any]]) -> np.ndarray:
         """Probabilities for `records`, in order; raises what the model raised."""

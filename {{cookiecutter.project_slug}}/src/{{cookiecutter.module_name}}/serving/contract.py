@@ -6,9 +6,10 @@ service refuses exactly what validation would refuse, with the field named in th
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, create_model
+from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter, create_model
+from typing_extensions import TypedDict  # pydantic needs this TypedDict before Python 3.12
 
 from ..schema import ID, MODEL_INPUT, Column
 
@@ -52,6 +53,37 @@ Record = create_model(
     __config__=ConfigDict(extra="forbid"),
     **{column.name: record_field(column) for column in RECORD_COLUMNS},
 )
+
+
+def _typed_field(column: Column) -> Any:
+    annotation, field = record_field(column)
+    if column.nullable:  # a TypedDict has no defaults: an absent field is set to None after validation
+        return NotRequired[Annotated[annotation, Field(description=column.description)]]
+    return Annotated[annotation, field]
+
+
+# the same fields and errors as Record, validated into plain dicts: no model objects to build and dump
+RecordFields = TypedDict("RecordFields", {column.name: _typed_field(column) for column in RECORD_COLUMNS})  # type: ignore[misc]
+RecordFields.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
+NULLABLE = tuple(column.name for column in RECORD_COLUMNS if column.nullable)
+
+
+class RequestFields(TypedDict):
+    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
+    records: Annotated[list[RecordFields], Field(min_length=1)]  # type: ignore[valid-type]
+
+
+REQUEST = TypeAdapter(RequestFields)
+
+
+def completed(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Validated records with every absent nullable field present as None, as Record would give them."""
+    if NULLABLE:
+        for record in records:
+            for name in NULLABLE:
+                if name not in record:
+                    record[name] = None
+    return records
 
 
 class PredictRequest(BaseModel):

@@ -20,12 +20,12 @@ JSON_TYPES = (b"application/json",)
 PROTOCOL_TYPES = (b"", b"application/json", b"application/octet-stream")
 CLIENT_CLOSED = 499  # the status recorded for a request whose client left before its body was in
 Scope = dict[str, Any]
-# a route answered by the Guard itself: (body, request id) -> (status, JSON payload, model version)
-FastHandler = Callable[[bytes, str], Awaitable[tuple[int, dict[str, Any], str | None]]]
+# a route answered by the Guard itself: (body, request id) -> (status, JSON payload or its encoding, model version)
+FastHandler = Callable[[bytes, str], Awaitable[tuple[int, dict[str, Any] | bytes, str | None]]]
 
 
-async def send_json(send: Any, status: int, payload: dict[str, Any], request_id: str) -> None:
-    body = json.dumps(payload).encode()
+async def send_json(send: Any, status: int, payload: dict[str, Any] | bytes, request_id: str) -> None:
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     headers.append((b"x-request-id", request_id.encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})

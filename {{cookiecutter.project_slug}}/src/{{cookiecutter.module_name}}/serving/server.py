@@ -4,8 +4,12 @@ uvicorn's httptools protocol buffers a request head of any size and waits for it
 body, as long as the client likes: one endless header, or a byte every few seconds, holds
 memory and a connection indefinitely. `BoundedHttp` refuses a head over `MAX_HEADER_BYTES`
 (431) and a head or body that does not arrive within `HEADER_TIMEOUT` / `BODY_TIMEOUT` (408),
-then closes the connection. Only the parser's callbacks are extended: sockets, keep-alive and
-TCP_NODELAY stay uvicorn's.
+then closes the connection. Only the parser's callbacks are extended: sockets and keep-alive
+stay uvicorn's. Every accepted connection sends without delay (TCP_NODELAY): the socket that
+several workers share does not set it, and Nagle's algorithm with delayed ACKs would add
+about 40 ms to each keep-alive request.
+
+WORKERS > 1 starts that many processes on the one port (serving/workers.py).
 
 `python -m {{ cookiecutter.module_name }}.serving.server` runs it as the container does;
 `python -m {{ cookiecutter.module_name }} serve` runs the same server from a project checkout.
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import socket
 import sys
 from http import HTTPStatus
 from typing import Any
@@ -24,9 +29,18 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .app import create_app
+from .guard import Guard
 from .settings import Settings, SettingsError
+from .workers import configure_logging, supervise
 
 log = logging.getLogger(__name__)
+
+
+def no_delay(transport: Any) -> None:
+    """Send each answer at once: a TCP connection's small writes must not wait for an ACK."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 class HeadTooLarge(Exception):
@@ -41,6 +55,7 @@ class BoundedHttp(HttpToolsProtocol):
     body_timeout = 30.0
 
     def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+        no_delay(transport)
         super().connection_made(transport)
         self._head_bytes, self._parsed_head, self._in_head = 0, 0, True
         self._due: float | None = None
@@ -132,27 +147,40 @@ class BoundedHttp(HttpToolsProtocol):
         self.transport.close()
 
 
-def bounded_http(settings: Settings) -> type[BoundedHttp]:
-    """The protocol class with the limits of these settings (uvicorn instantiates it per connection)."""
-    limits = {
+def limits(settings: Settings) -> dict[str, Any]:
+    return {
         "max_header_bytes": settings.max_header_bytes,
         "header_timeout": settings.header_timeout,
         "body_timeout": settings.body_timeout,
     }
-    return type(BoundedHttp.__name__, (BoundedHttp,), limits)
+
+
+def bounded_http(settings: Settings) -> type[BoundedHttp]:
+    """The protocol class with the limits of these settings (uvicorn instantiates it per connection)."""
+    return type(BoundedHttp.__name__, (BoundedHttp,), limits(settings))
+
+
+def worker_app() -> Guard:
+    """One worker process's application (uvicorn's factory), from the environment it inherited."""
+    settings = Settings.from_env()
+    for name, value in limits(settings).items():  # the class uvicorn imports by name in this process
+        setattr(BoundedHttp, name, value)
+    return create_app(settings)
 
 
 def run(host: str, port: int, access_log: bool = False) -> None:
     """Serve the application on host:port until SIGTERM; settings from environment variables."""
     settings = Settings.from_env()
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        http=bounded_http(settings),
-        access_log=access_log,
-        timeout_graceful_shutdown=30,
+    options: dict[str, Any] = {"host": host, "port": port, "access_log": access_log, "timeout_graceful_shutdown": 30}
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), http=bounded_http(settings), **options)
+        return
+    config = uvicorn.Config(
+        f"{__package__}.server:worker_app", factory=True, http=f"{__package__}.server:BoundedHttp", **options
     )
+    code = supervise(config, settings.workers)
+    if code:  # a worker could not start; it logged why
+        raise SystemExit(code)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,8 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--access-log", action="store_true", help="log every request (slower)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("{{ cookiecutter.module_name }}").setLevel(logging.INFO)
+    configure_logging()
     try:
         run(args.host, args.port, args.access_log)
     except SettingsError as error:

@@ -18,7 +18,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .batching import MicroBatcher
-from .metrics import ServiceMetrics
+from .metrics import ServiceMetrics, observe_all
 from .model_store import ServedModel, load_served_model
 from .settings import Settings
 
@@ -129,7 +129,5 @@ class Service:
             version = self.models[role].version
             answered = probabilities if rows is None else probabilities[rows]
             self.metrics.predictions.labels(version, role).inc(len(answered))
-            histogram = self.metrics.probability.labels(version)
-            for probability in answered:
-                histogram.observe(probability)
+            observe_all(self.metrics.probability.labels(version), answered)
         return scored

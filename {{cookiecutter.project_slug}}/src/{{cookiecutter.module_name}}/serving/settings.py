@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     header_timeout: float = Field(10.0, gt=0, alias="HEADER_TIMEOUT")
     body_timeout: float = Field(30.0, gt=0, alias="BODY_TIMEOUT")
     batch_max_rows: int = Field(4096, alias="BATCH_MAX_ROWS")
+    # processes answering on the one port: each loads the model and scores with one thread
+    workers: int = Field(1, ge=1, le=64, alias="WORKERS")
     shadow_queue_size: int = Field(1000, alias="SHADOW_QUEUE_SIZE")
     shutdown_grace_seconds: float = Field(10.0, ge=0, le=3600, alias="SHUTDOWN_GRACE_SECONDS")
     # a file, or a postgresql:// URL that every replica shares; empty: off

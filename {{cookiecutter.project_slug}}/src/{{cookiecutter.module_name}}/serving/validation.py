@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails, from_json
 
 from ..schema import MODEL_INPUT
-from .contract import RECORD_COLUMNS, PredictRequest, Record
+from .contract import RECORD_COLUMNS, REQUEST, PredictRequest, Record, completed
 
 MAX_ERRORS = 20
 CONTRACT_NAMES = frozenset(column.name for column in MODEL_INPUT.columns)
@@ -129,7 +129,7 @@ def read_predict_request(
         if complete is not None:
             data = {**data, "records": complete(records)}
     try:
-        request = PredictRequest.model_validate(data)
+        request = REQUEST.validate_python(data)
     except ValidationError as error:
         raise Refused(422, _record_errors(error, records)) from None
-    return request.model_dump()["records"]  # one call: half the time of a model_dump per record
+    return completed(request["records"])
