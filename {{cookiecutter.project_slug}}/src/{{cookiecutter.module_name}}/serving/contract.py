@@ -6,7 +6,7 @@ service refuses exactly what validation would refuse, with the field named in th
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, NotRequired
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter, create_model
 from typing_extensions import TypedDict  # pydantic needs this TypedDict before Python 3.12
@@ -55,17 +55,14 @@ Record = create_model(
 )
 
 
-def _typed_field(column: Column) -> Any:
+def _annotated(column: Column) -> Any:
     annotation, field = record_field(column)
-    if column.nullable:  # a TypedDict has no defaults: an absent field is set to None after validation
-        return NotRequired[Annotated[annotation, Field(description=column.description)]]
-    return Annotated[annotation, field]
+    return Annotated[annotation, field]  # a nullable field's default (None) fills an absent key, as in Record
 
 
 # the same fields and errors as Record, validated into plain dicts: no model objects to build and dump
-RecordFields = TypedDict("RecordFields", {column.name: _typed_field(column) for column in RECORD_COLUMNS})  # type: ignore[misc]
+RecordFields = TypedDict("RecordFields", {column.name: _annotated(column) for column in RECORD_COLUMNS})  # type: ignore[misc]
 RecordFields.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
-NULLABLE = tuple(column.name for column in RECORD_COLUMNS if column.nullable)
 
 
 class RequestFields(TypedDict):
@@ -74,16 +71,6 @@ class RequestFields(TypedDict):
 
 
 REQUEST = TypeAdapter(RequestFields)
-
-
-def completed(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Validated records with every absent nullable field present as None, as Record would give them."""
-    if NULLABLE:
-        for record in records:
-            for name in NULLABLE:
-                if name not in record:
-                    record[name] = None
-    return records
 
 
 class PredictRequest(BaseModel):

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails, from_json
 
 from ..schema import MODEL_INPUT
-from .contract import RECORD_COLUMNS, REQUEST, PredictRequest, Record, completed
+from .contract import RECORD_COLUMNS, REQUEST, PredictRequest, Record
 
 MAX_ERRORS = 20
 CONTRACT_NAMES = frozenset(column.name for column in MODEL_INPUT.columns)
@@ -132,4 +132,4 @@ def read_predict_request(
         request = REQUEST.validate_python(data)
     except ValidationError as error:
         raise Refused(422, _record_errors(error, records)) from None
-    return completed(request["records"])
+    return request["records"]
