@@ -55,6 +55,7 @@ bench: ## run every benchmark (BENCH_QUICK=1: short runs), write benchmarks/resu
 	$(BIN)/python benchmarks/batch_scoring.py
 	$(BIN)/python benchmarks/prediction_store.py
 	$(BIN)/python benchmarks/serving.py
+	$(BIN)/python benchmarks/serving_profile.py
 	$(BIN)/python benchmarks/predict_route.py
 	$(BIN)/python benchmarks/own_data_serving.py
 	$(BIN)/python benchmarks/feature_store.py

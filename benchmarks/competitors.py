@@ -1,11 +1,13 @@
 """The servers of the serving benchmark, each as a user would run it, with the same requests in its own format.
 
-- this project's service: `python -m <module> serve` (one process, the prediction log on, as shipped);
+- this project's service: `python -m <module> serve`, the prediction log on, as shipped: one process,
+  and two worker processes (`WORKERS=2`);
 - `mlflow models serve` of the same registered model (the local environment, 1 or 2 uvicorn workers);
 - MLServer with its scikit-learn runtime, in its own virtual environment made here with uv, serving
   the same fitted pipeline saved with joblib, on its V2 endpoint with the pandas codec
-  (`parallel_workers` 1, its default, or 0: inference in the server process);
-- a bare FastAPI endpoint returning a constant: the HTTP ceiling of the same stack.
+  (`parallel_workers` 1, its default, 0: inference in the server process, or 2: one per core);
+- a bare FastAPI endpoint returning a constant: the HTTP ceiling of the same stack (uvicorn, one
+  process or `--workers 2`).
 """
 
 from __future__ import annotations
@@ -103,13 +105,19 @@ def write_bodies(root: Path, columns: list[dict[str, Any]], records: list[dict[s
     return paths
 
 
-def ours(project: Path, module: str, port: int, bodies: dict[str, Path], tracking: dict[str, str]) -> Server:
+def variant(workers: int) -> str:
+    return "1 process" if workers == 1 else f"{workers} workers"
+
+
+def ours(
+    project: Path, module: str, port: int, workers: int, bodies: dict[str, Path], tracking: dict[str, str]
+) -> Server:
     return Server(
         "ours",
-        "1 process",
+        variant(workers),
         ["python", "-m", module, "serve", "--port", str(port)],
         project,
-        tracking,
+        {**tracking, "WORKERS": str(workers)},
         f"http://127.0.0.1:{port}/health/ready",
         f"http://127.0.0.1:{port}/predict",
         bodies,
@@ -198,13 +206,13 @@ def mlserver(
     )
 
 
-def bare(root: Path, project: Path, port: int, bodies: dict[str, Path]) -> Server:
+def bare(root: Path, project: Path, port: int, workers: int, bodies: dict[str, Path]) -> Server:
     (root / "bare.py").write_text(BARE_APP)
     command = [str(project / ".venv/bin/uvicorn"), "--app-dir", str(root), "bare:app", "--port", str(port)]
     return Server(
         "bare",
-        "1 process",
-        [*command, "--no-access-log"],
+        variant(workers) if workers == 1 else f"`--workers {workers}`",
+        [*command, "--no-access-log", "--workers", str(workers)],
         root,
         project_env(project),
         f"http://127.0.0.1:{port}/docs",

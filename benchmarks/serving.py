@@ -31,9 +31,9 @@ from load import ensure_wrk, failed, median_of, start, stop, wrk, wrk_version
 
 MODULE = "bench_serve"
 RAW = TEMPLATE / "build" / "bench" / "serving-raw.json"
-SECONDS = int(os.environ.get("BENCH_SECONDS", "3" if QUICK else "10"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "3" if QUICK else "8"))
 RUNS = 3
-SWEEP = (1, 4, 16, 64) if QUICK else (1, 2, 4, 8, 16, 32, 64)
+SWEEP = (1, 4, 16, 64) if QUICK else (1, 4, 8, 16, 32, 64)
 BATCH_SWEEP = (1, 2) if QUICK else (1, 2, 4)
 REPORTED = (1, 16, 64)
 BATCH_ROWS = 1000
@@ -148,6 +148,8 @@ def summarise(tools: dict[str, list[dict]]) -> dict:
             }
             if kind == "single":
                 chosen["at"] = {str(c): variant["single"][str(c)] for c in REPORTED}
+            else:
+                chosen["batch_at_1"] = {"variant": variant["variant"], **variant["batch"]["1"]}
         summary[tool] = chosen
     ours = summary["ours"]
     for tool, chosen in summary.items():
@@ -160,6 +162,40 @@ def summarise(tools: dict[str, list[dict]]) -> dict:
             ratios["batch_best"] = over(ours["batch"], chosen["batch"])
         chosen["ours_over"] = ratios
     return summary
+
+
+# the goals of this service's serving work: (measured value, bound, "min" or "max")
+GOALS = {
+    "batch_over_mlserver": (1.5, "min"),
+    "batch_over_mlflow": (3.0, "min"),
+    "batch_p99_ms_at_1": (30.0, "max"),
+    "single_16_share_of_bare": (0.4, "min"),
+    "single_64_share_of_bare": (0.4, "min"),
+    "single_p99_ms_at_16": (20.0, "max"),
+}
+
+
+def goals(summary: dict) -> dict:
+    """Each goal's measured value, bound and whether it is met (None: a server had no error-free point)."""
+    ours = summary["ours"]
+
+    def ratio(tool: str, key: str) -> float | None:
+        return summary[tool].get("ours_over", {}).get(key)
+
+    measured = {
+        "batch_over_mlserver": ratio("mlserver", "batch_best"),
+        "batch_over_mlflow": ratio("mlflow", "batch_best"),
+        "batch_p99_ms_at_1": ours["batch_at_1"]["p99_ms"],
+        "single_16_share_of_bare": ratio("bare", "single_16"),
+        "single_64_share_of_bare": ratio("bare", "single_64"),
+        "single_p99_ms_at_16": ours["at"]["16"]["p99_ms"],
+    }
+    result = {}
+    for name, (bound, kind) in GOALS.items():
+        value = measured[name]
+        met = None if value is None else (value >= bound if kind == "min" else value <= bound)
+        result[name] = {"value": value, "bound": bound, "kind": kind, "met": met}
+    return result
 
 
 def main() -> None:
@@ -183,12 +219,15 @@ def main() -> None:
         venv = competitors.mlserver_environment(root, project)
 
         servers = [
-            competitors.ours(project, MODULE, 8701, bodies["ours"], tracking),
+            competitors.ours(project, MODULE, 8701, 1, bodies["ours"], tracking),
+            competitors.ours(project, MODULE, 8701, 2, bodies["ours"], tracking),
             competitors.mlflow(project, MODULE, 8702, 1, bodies["mlflow"], tracking),
             competitors.mlflow(project, MODULE, 8702, 2, bodies["mlflow"], tracking),
             competitors.mlserver(root, venv, project, model_file, 8710, 1, bodies["mlserver"]),
             competitors.mlserver(root, venv, project, model_file, 8720, 0, bodies["mlserver"]),
-            competitors.bare(root, project, 8703, bodies["ours"]),
+            competitors.mlserver(root, venv, project, model_file, 8730, 2, bodies["mlserver"]),
+            competitors.bare(root, project, 8703, 1, bodies["ours"]),
+            competitors.bare(root, project, 8704, 2, bodies["ours"]),
         ]
         tools: dict[str, list[dict]] = {}
         RAW.parent.mkdir(parents=True, exist_ok=True)
@@ -206,8 +245,10 @@ def main() -> None:
             check=True,
         ).stdout.strip()
 
+    summary = summarise(tools)
     results = {
-        "summary": summarise(tools),
+        "summary": summary,
+        "goals": goals(summary),
         "tools": tools,
         "tolerance": TOLERANCE,
         "compiled": probed["compiled"],

@@ -373,6 +373,62 @@ def serving_batch(report: Report) -> str:
     return text + provenance(report)
 
 
+GOAL_NAMES = {
+    "batch_over_mlserver": "1,000-record batches: this service over MLServer, each at its best",
+    "batch_over_mlflow": "1,000-record batches: this service over `mlflow models serve`, each at its best",
+    "batch_p99_ms_at_1": "1,000-record batches: p99 at 1 connection, ms",
+    "single_16_share_of_bare": "single records at 16 connections: share of the bare endpoint",
+    "single_64_share_of_bare": "single records at 64 connections: share of the bare endpoint",
+    "single_p99_ms_at_16": "single records: p99 at 16 connections, ms",
+}
+
+
+def _goal_value(name: str, value: float | None) -> str:
+    if value is None:
+        return "no error-free point"
+    if name.startswith("single_") and "share" in name:
+        return f"{100 * value:.0f} %"
+    return ratio(value) if "_over_" in name else ms(value)
+
+
+@block("serving")
+def serving_goals(report: Report) -> str:
+    goals = report["results"]["goals"]
+    rows = []
+    for name, goal in goals.items():
+        bound = ("≥ " if goal["kind"] == "min" else "≤ ") + _goal_value(name, goal["bound"])
+        met = {True: "met", False: "**not met**", None: "n/a"}[goal["met"]]
+        rows.append([GOAL_NAMES[name], bound, _goal_value(name, goal["value"]), met])
+    return table(["goal", "bound", "measured", ""], rows, "lrrl") + "\n\n" + provenance(report)
+
+
+@block("serving_profile")
+def serving_profile(report: Report) -> str:
+    results, settings = report["results"], report["settings"]
+    rows = results["batch_rows"]
+    parts = []
+    steps = {framework: r["steps"] for framework, r in results["by_framework"].items()}
+    names = list(next(iter(steps.values()))["ms"])
+    header = ["step", *(f"{framework} ({s['estimator']}), ms" for framework, s in steps.items())]
+    parts.append(
+        f"The steps of one {n(rows)}-record request in process, one thread, medians of 100 calls:\n\n"
+        + table(
+            header, [[name, *(ms(s["ms"][name]) for s in steps.values())] for name in names], "l" + "r" * len(steps)
+        )
+    )
+    for framework, result in results["by_framework"].items():
+        for load, found in result["profile"].items():
+            body = "1,000-record batches" if load == "batch" else "single records"
+            threads = ", ".join(f"{name} {100 * share:.0f} %" for name, share in found["threads"].items())
+            top = [[f"`{name}`", f"{100 * share:.1f} %"] for name, share in found["top"]]
+            parts.append(
+                f"**{framework}, {body} at {conns(found['connections'])}** — py-spy `--gil`, {found['samples']:,}"
+                f" samples over {settings['seconds']} s; threads: {threads}:\n\n"
+                + table(["function holding the interpreter", "share of samples"], top, "lr")
+            )
+    return "\n\n".join(parts) + "\n\n" + provenance(report)
+
+
 @block("serving")
 def serving_call_cost(report: Report) -> str:
     cost, rows = report["results"]["call_cost_ms"], report["results"]["batch_rows"]
