@@ -22,7 +22,8 @@ def test_observe_all_renders_as_one_observation_per_value() -> None:
     for value in values:
         each.labels("v1").observe(value)
     all_registry, together = histogram()
-    observe_all(together.labels("v1"), values[:500])
+    observe_all(together.labels("v1"), values[:3])  # one at a time
+    observe_all(together.labels("v1"), values[3:500])  # counted per bucket
     observe_all(together.labels("v1"), values[500:])
     assert samples(all_registry) == samples(each_registry)
 

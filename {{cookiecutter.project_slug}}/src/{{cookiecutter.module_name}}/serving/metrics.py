@@ -26,6 +26,7 @@ from prometheus_client.registry import Collector
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 PROBABILITY_BUCKETS = tuple(round(0.1 * step, 1) for step in range(1, 11))
 LOG_DROP_REASONS = ("queue_full", "unstorable", "shutdown")
+FEW = 8  # observe_all counts up to this many values one at a time
 
 
 def observe_all(histogram: Histogram, values: np.ndarray) -> None:
@@ -34,6 +35,10 @@ def observe_all(histogram: Histogram, values: np.ndarray) -> None:
     The same counts as `observe` for each value (a value lands in the first bucket whose upper
     bound is at or above it); the generated tests compare the two renderings.
     """
+    if len(values) <= FEW:  # a few values: NumPy's per-call overhead would cost more than it saves
+        for value in values.tolist():
+            histogram.observe(value)
+        return
     bounds = histogram._upper_bounds  # the child's own buckets, as observe() fills them
     counts = np.bincount(np.searchsorted(bounds, values, side="left"), minlength=len(bounds))[: len(bounds)]
     for bucket, count in zip(histogram._buckets, counts.tolist(), strict=True):
