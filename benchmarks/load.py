@@ -87,15 +87,20 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def wrk(url: str, body: Path, seconds: int, connections: int) -> dict:
-    """One wrk run of POST body to url: throughput, p50/p99 latency, errors of every kind."""
+def wrk_command(url: str, body: Path, seconds: int, connections: int) -> list[str]:
+    """The wrk command line that POSTs body to url (its Lua script written beside the body)."""
     script = body.with_suffix(".lua")
     if not script.exists():
         script.write_text(WRK_POST.format(body=body))
     threads = min(2, connections)
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", f"--timeout={WRK_TIMEOUT_S}s"]
+    return [*command, "--latency", "-s", str(script), url]
+
+
+def wrk(url: str, body: Path, seconds: int, connections: int) -> dict:
+    """One wrk run of POST body to url: throughput, p50/p99 latency, errors of every kind."""
     out = subprocess.run(
-        [*command, "--latency", "-s", str(script), url], capture_output=True, text=True, check=True
+        wrk_command(url, body, seconds, connections), capture_output=True, text=True, check=True
     ).stdout
     latency = {p: re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M) for p in ("50", "99")}
     requests = re.search(r"(\d+) requests in", out)

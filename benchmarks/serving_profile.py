@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 from common import QUICK, Run, package_versions, print_tables, project_env, trained_project
-from load import ensure_wrk, start, stop, wrk
+from load import ensure_wrk, start, stop, wrk, wrk_command
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "3" if QUICK else "10"))
 BATCH_ROWS = 1000
@@ -115,12 +115,13 @@ def top_frames(raw: Path) -> dict:
         frames = stack.split(";")
         samples = int(count)
         total += samples
-        threads[re.sub(r"^thread \(0x[0-9a-f]+\): |^thread \(\d+\): |^process \d+:", "", frames[0]).strip('"')] += (
-            samples
-        )
+        threads[frames[0].split(": ", 1)[-1].strip('"')] += samples  # "thread (id): name" -> name
         if len(frames) > 1:
             own[frame_name(frames[-1])] += samples
-    share = lambda count: round(count / max(total, 1), 4)  # noqa: E731
+
+    def share(count: int) -> float:
+        return round(count / max(total, 1), 4)
+
     return {
         "samples": total,
         "threads": {name: share(count) for name, count in threads.most_common()},
@@ -144,20 +145,10 @@ def profile(project: Path, module: str, paths: dict[str, Path], env: dict[str, s
     found = {}
     try:
         for load, (body, connections) in LOADS.items():
-            wrk(url, paths[body], 2, connections)  # warm-up; writes the script wrk -s reads below
+            wrk(url, paths[body], 2, connections)  # warm-up
             raw = root / f"{module}-{load}.txt"
             loader = subprocess.Popen(
-                [
-                    "wrk",
-                    "-t1",
-                    f"-c{connections}",
-                    f"-d{SECONDS + 2}s",
-                    "-s",
-                    str(paths[body].with_suffix(".lua")),
-                    url,
-                ],
-                stdout=subprocess.PIPE,
-                text=True,
+                wrk_command(url, paths[body], SECONDS + 2, connections), stdout=subprocess.DEVNULL
             )
             sampling = ["--duration", str(SECONDS), "--rate", "200", "--gil", "--threads"]
             subprocess.run(
