@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -100,13 +100,17 @@ def document_predict(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def answered_rows(scored: Scored) -> Iterator[tuple[int, float, str]]:
+    """Each record's label, probability and the version of the model that answered it."""
+    versions = (version for version, _ in scored.models)
+    return zip(scored.labels.tolist(), scored.probabilities.tolist(), versions, strict=True)
+
+
 def answer(scored: Scored) -> dict[str, Any]:
     """The /predict answer as a JSON document."""
     predictions = [
         {"label": label, "probability": probability, "model_version": version}
-        for label, probability, (version, _) in zip(
-            scored.labels.tolist(), scored.probabilities.tolist(), scored.models, strict=True
-        )
+        for label, probability, version in answered_rows(scored)
     ]
     return {"predictions": predictions, "model_version": scored.model_version, "request_id": scored.request_id}
 
@@ -121,12 +125,7 @@ def encode_predictions(scored: Scored) -> bytes:
         return json.dumps(answer(scored)).encode()
     versions = {version: json.dumps(version) for version, _ in dict.fromkeys(scored.models)}
     rows = ", ".join(
-        [
-            ANSWER_ROW % (label, probability, versions[version])
-            for label, probability, (version, _) in zip(
-                scored.labels.tolist(), scored.probabilities.tolist(), scored.models, strict=True
-            )
-        ]
+        [ANSWER_ROW % (label, probability, versions[version]) for label, probability, version in answered_rows(scored)]
     )
     return (ANSWER % (rows, json.dumps(scored.model_version), json.dumps(scored.request_id))).encode()
 
