@@ -103,8 +103,7 @@ def test_the_batcher_keeps_serving_after_a_failure() -> None:
 def test_scoring_runs_with_one_thread_in_every_native_pool() -> None:
     """OpenMP's thread count is per thread: the scoring thread must hold its own pools to one.
 
-    Left at the default, a tree model's OpenMP workers spin on the core the event loop needs
-    (a one-record request took five times as long).
+    Left at the default, a tree model's OpenMP workers spin on the core the event loop needs.
     """
     import sklearn.ensemble  # noqa: F401 - loads the OpenMP runtime the tree models use
     from threadpoolctl import threadpool_info
