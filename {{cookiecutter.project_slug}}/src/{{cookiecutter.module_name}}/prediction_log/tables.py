@@ -6,7 +6,8 @@ PostgreSQL store swaps in its own placeholder.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from ..schema import ID, MODEL_INPUT
@@ -63,6 +64,17 @@ def insert(table: str, columns: list[str]) -> str:
 PREDICTION = insert("predictions", PREDICTION_COLUMNS)
 FEEDBACK = insert("feedback", FEEDBACK_COLUMNS)
 
+_LOGGED_NAMES = [*([ID] if ID else []), *FEATURE_COLUMNS]
+
+
+def _getter(names: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """The values of these keys as a tuple, in one call (itemgetter gives a bare value for one name)."""
+    if len(names) == 1:
+        return lambda record: (record[names[0]],)
+    return itemgetter(*names)
+
+
+_logged_values = _getter(_LOGGED_NAMES)
 Models = Sequence[tuple[str, str]]  # (model version, role) per record
 
 
@@ -74,20 +86,20 @@ def prediction_rows(
     labels: list[int],
     models: Models,
 ) -> list[tuple[Any, ...]]:
-    """One row per record, in PREDICTION_COLUMNS order: answer and model, then the id and every feature."""
-    return [
-        (
-            request_id,
-            i,
-            served_at,
-            version,
-            role,
-            probability,
-            label,
-            *([record.get(ID)] if ID else []),
-            *map(record.get, FEATURE_COLUMNS),
-        )
-        for i, (record, probability, label, (version, role)) in enumerate(
-            zip(records, probabilities, labels, models, strict=True)
-        )
-    ]
+    """One row per record, in PREDICTION_COLUMNS order: answer and model, then the id and every feature.
+
+    A validated record has every field, read in one call; a record missing some is read field by field.
+    """
+    answers = enumerate(zip(records, probabilities, labels, models, strict=True))
+    try:
+        return [
+            (request_id, i, served_at, version, role, probability, label, *_logged_values(record))
+            for i, (record, probability, label, (version, role)) in answers
+        ]
+    except KeyError:
+        return [
+            (request_id, i, served_at, version, role, probability, label, *map(record.get, _LOGGED_NAMES))
+            for i, (record, probability, label, (version, role)) in enumerate(
+                zip(records, probabilities, labels, models, strict=True)
+            )
+        ]

@@ -20,7 +20,7 @@ REQUEST_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
 MAX_LABELS = 10_000
 
 
-def _bounds(column: Column) -> tuple[Any, Any]:
+def bounds(column: Column) -> tuple[Any, Any]:
     """The column's range; integers are also held to 64 bits, so every accepted value can be stored."""
     if column.dtype != "int":
         return column.min, column.max
@@ -34,13 +34,13 @@ def record_field(column: Column) -> tuple[Any, Any]:
     if column.allowed is not None:
         annotation: Any = Literal[column.allowed]
     else:
-        low, high = _bounds(column)
-        bounds = (
+        low, high = bounds(column)
+        constraint = (
             Field(ge=low, le=high, allow_inf_nan=False if column.dtype == "float" else None)
             if column.numeric
             else Field(min_length=1, max_length=MAX_TEXT)
         )
-        annotation = Annotated[PYTHON_TYPES[column.dtype], bounds]
+        annotation = Annotated[PYTHON_TYPES[column.dtype], constraint]
     if column.nullable:
         return annotation | None, Field(default=None, description=column.description)
     return annotation, Field(description=column.description)

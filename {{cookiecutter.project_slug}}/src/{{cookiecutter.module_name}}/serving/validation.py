@@ -20,6 +20,7 @@ from pydantic_core import ErrorDetails, from_json
 
 from ..schema import MODEL_INPUT
 from .contract import RECORD_COLUMNS, REQUEST, PredictRequest, Record
+from .decoding import decode_records
 
 MAX_ERRORS = 20
 CONTRACT_NAMES = frozenset(column.name for column in MODEL_INPUT.columns)
@@ -106,7 +107,10 @@ def read_predict_request(
 
     `complete` (the feature store's lookup, where the project has one) replaces records that
     hold only the id by the stored features, before every record is validated the same way.
+    Without it, a well-formed body takes the fast path (decoding.py).
     """
+    if complete is None and (records := decode_records(body, max_rows)) is not None:
+        return records
     data = parse_json(body)
     if isinstance(data, dict) and len(data) > len(PredictRequest.model_fields):
         extra = len(data.keys() - PredictRequest.model_fields.keys())
