@@ -112,6 +112,7 @@ AUTOMATED_DEVELOPMENT = {
     "src/customer_churn/prediction_log/__init__.py",
     "src/customer_churn/prediction_log/migrations.py",
     "src/customer_churn/prediction_log/postgres.py",
+    "src/customer_churn/prediction_log/process.py",
     "src/customer_churn/prediction_log/readers.py",
     "src/customer_churn/prediction_log/sqlite.py",
     "src/customer_churn/prediction_log/store.py",

@@ -32,7 +32,7 @@ def _copy(table: str, columns: list[str]) -> str:
 
 
 class PostgresStore:
-    """A writer connection (the writer thread's) and a reader connection (feedback checks, one at a time)."""
+    """A writer connection (the writer process's) and a reader connection (feedback checks, one at a time)."""
 
     def __init__(self, url: str) -> None:
         try:

@@ -1,7 +1,8 @@
 """The log's one writer: the service appends every answered prediction and feedback label.
 
-Requests only append to a bounded in-memory queue; one writer thread commits batches, so
-logging never blocks or fails a prediction. A storage fault (disk full or read-only, file
+Requests only append to a bounded in-memory queue; one writer thread hands batches to a child
+process that builds the rows and commits them (process.py), so logging never blocks or fails a
+prediction, nor holds the interpreter the requests need. A storage fault (disk full or read-only, file
 locked or removed, database down or restarting) never stops the writer: the batch is retried
 with backoff while new rows wait in the queue, `prediction_log_writable` drops to 0 and every
 failed attempt is counted.
@@ -21,8 +22,9 @@ from typing import Any, Protocol
 
 from prometheus_client import Counter, Gauge
 
+from .process import WriterProcess
 from .store import LogUnavailable, open_store
-from .tables import FEEDBACK, PREDICTION, SHADOW, Models, prediction_rows
+from .tables import FEEDBACK, PREDICTION, SHADOW, Models
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,7 @@ class PredictionLog:
         self._last_drop_report = 0.0
         self._lost_at_close = 0
         self.store = open_store(target)  # a file that cannot be created or a malformed URL stops the service
+        self._process = WriterProcess(target)  # writes; the store above answers feedback's reads
         self._writer = threading.Thread(target=self._run, name="prediction-log", daemon=True)
         self._writer.start()
 
@@ -203,15 +206,7 @@ class PredictionLog:
 
     def _write(self, entries: list[tuple[Any, ...]]) -> None:
         """Commit the batch; values the database refuses are dropped one row at a time."""
-        predictions: list[tuple[Any, ...]] = []
-        feedback: list[tuple[Any, ...]] = []
-        for entry in entries:
-            if entry[0] is PREDICTION:
-                predictions.extend(prediction_rows(*entry[1:]))
-            else:
-                _, request_id, received_at, labels = entry
-                feedback.extend((request_id, i, label, received_at) for i, label in enumerate(labels))
-        refused = self.store.write(predictions, feedback)
+        refused = self._process.write(entries)
         if refused:
             self._lost("unstorable", refused, "a value the database cannot store (the rest of the batch is written)")
 
@@ -247,7 +242,9 @@ class PredictionLog:
             with self._changed:
                 lost = self._pending_rows
             self._lost("shutdown", lost, "the writer is stuck; it is abandoned")
+            self._process.kill()
             return lost
+        self._process.close()
         self.store.close()
         if not self._lost_at_close:
             log.info("prediction log %s closed: every queued row is written", self.store)
