@@ -16,8 +16,9 @@ from pydantic import ValidationError
 from pydantic_core import from_json
 
 from {{ cookiecutter.module_name }}.data.synthetic import records
+from {{ cookiecutter.module_name }}.schema import Column
 from {{ cookiecutter.module_name }}.serving.contract import INT64, MAX_TEXT, RECORD_COLUMNS, REQUEST
-from {{ cookiecutter.module_name }}.serving.decoding import decode_records
+from {{ cookiecutter.module_name }}.serving.decoding import decode_records, record_struct
 from {{ cookiecutter.module_name }}.serving.validation import Refused, read_predict_request
 
 MAX_ROWS = 50
@@ -105,3 +106,20 @@ def test_a_body_the_fast_path_refuses_gets_pydantics_answer() -> None:
     with pytest.raises(Refused) as refused:
         read_predict_request(json.dumps({"records": lax * MAX_ROWS}).encode(), MAX_ROWS)
     assert refused.value.status == 413
+
+
+def test_any_contract_column_decodes_integer_bounds_written_as_floats_and_any_name() -> None:
+    columns = [
+        Column("year", "int", role="feature", min=2006.0, max=2010.5),  # bounds inferred from data are floats
+        Column("class", "float", role="feature", nullable=True, min=0, max=1),
+        Column("__dict__", "category", role="feature", allowed=("a", "b")),
+    ]
+    record = record_struct(columns)
+
+    def decoded(**values: Any) -> list[dict[str, Any]] | None:
+        return decode_records(json.dumps({"records": [values]}).encode(), MAX_ROWS, record)
+
+    assert decoded(year=2010, **{"class": 0.5, "__dict__": "a"}) == [{"year": 2010, "class": 0.5, "__dict__": "a"}]
+    assert decoded(year=2006, __dict__="b") == [{"year": 2006, "class": None, "__dict__": "b"}]
+    for refused in ({"year": 2011}, {"year": 2005}, {"year": 2010.0}, {"class": 2}, {"__dict__": "c"}, {"x": 1}):
+        assert decoded(**{"year": 2008, "__dict__": "a", **refused}) is None

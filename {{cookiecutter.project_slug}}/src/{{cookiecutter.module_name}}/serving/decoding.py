@@ -9,7 +9,10 @@ the values pydantic would give, or answered exactly as before; the generated tes
 
 from __future__ import annotations
 
+import logging
+import math
 import sys
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -18,49 +21,72 @@ import msgspec
 from ..schema import Column
 from .contract import MAX_TEXT, RECORD_COLUMNS, bounds
 
+log = logging.getLogger(__name__)
+
 # finite bounds on every float refuse what the JSON spells too large to hold (1e400 decodes to inf)
 LARGEST_FLOAT = sys.float_info.max
 
 
-def _field(column: Column) -> tuple[Any, ...]:
-    """A msgspec field with the column's type, bounds or allowed values; nullable fields default to None."""
+def _annotation(column: Column) -> Any:
+    """The column's type with its bounds or allowed values, as msgspec checks them."""
     if column.allowed is not None:
-        annotation: Any = Literal[column.allowed]
-    elif column.dtype == "float":
+        return Literal[column.allowed]
+    if column.dtype == "float":
         low, high = bounds(column)
         low = -LARGEST_FLOAT if low is None else low
         high = LARGEST_FLOAT if high is None else high
-        annotation = Annotated[float, msgspec.Meta(ge=low, le=high)]
-    elif column.dtype == "int":
+        return Annotated[float, msgspec.Meta(ge=low, le=high)]
+    if column.dtype == "int":  # msgspec wants integer bounds: 2006.5 <= x is 2007 <= x for an integer
         low, high = bounds(column)
-        annotation = Annotated[int, msgspec.Meta(ge=low, le=high)]
-    else:
-        annotation = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT)]
-    if column.nullable:
-        return column.name, annotation | None, None
-    return column.name, annotation
+        return Annotated[int, msgspec.Meta(ge=math.ceil(low), le=math.floor(high))]
+    return Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT)]
 
 
-FastRecord = msgspec.defstruct(
-    "FastRecord", [_field(column) for column in RECORD_COLUMNS], kw_only=True, forbid_unknown_fields=True
-)
+def record_struct(columns: Sequence[Column]) -> type[msgspec.Struct]:
+    """A struct of the columns: unknown fields refused, nullable ones defaulting to None.
+
+    Its attributes are field_0, field_1, ... each renamed to its column in the JSON, so that any
+    column name (a keyword, a name msgspec keeps for itself) decodes.
+    """
+    attributes = {f"field_{i}": column for i, column in enumerate(columns)}
+    fields = [
+        (attribute, _annotation(column) | None, None) if column.nullable else (attribute, _annotation(column))
+        for attribute, column in attributes.items()
+    ]
+    rename = {attribute: column.name for attribute, column in attributes.items()}
+    return msgspec.defstruct("FastRecord", fields, kw_only=True, forbid_unknown_fields=True, rename=rename)
+
+
+def _fast_record() -> type[msgspec.Struct] | None:
+    try:
+        return record_struct(RECORD_COLUMNS)
+    except (TypeError, ValueError) as reason:  # a contract msgspec cannot express: pydantic checks every body
+        log.warning("every request is validated by pydantic (slower): %s", reason)
+        return None
+
+
+FAST_RECORD = _fast_record()
 
 
 @lru_cache(maxsize=4)
-def request_decoder(max_rows: int) -> msgspec.json.Decoder[Any]:
+def request_decoder(record: type[msgspec.Struct], max_rows: int) -> msgspec.json.Decoder[Any]:
     """A decoder of {"records": [...]} holding 1 to max_rows records."""
     request = msgspec.defstruct(
         "FastRequest",
-        [("records", Annotated[list[FastRecord], msgspec.Meta(min_length=1, max_length=max_rows)])],  # type: ignore[valid-type]
+        [("records", Annotated[list[record], msgspec.Meta(min_length=1, max_length=max_rows)])],  # type: ignore[valid-type]
         forbid_unknown_fields=True,
     )
     return msgspec.json.Decoder(request)
 
 
-def decode_records(body: bytes, max_rows: int) -> list[dict[str, Any]] | None:
-    """The body's records as dicts, or None when the fast path refuses it (pydantic then decides)."""
+def decode_records(
+    body: bytes, max_rows: int, record: type[msgspec.Struct] | None = FAST_RECORD
+) -> list[dict[str, Any]] | None:
+    """The body's records as dicts keyed by column, or None when the fast path refuses it (pydantic then decides)."""
+    if record is None:
+        return None
     try:
-        request = request_decoder(max_rows).decode(body)
+        request = request_decoder(record, max_rows).decode(body)
     except msgspec.DecodeError:  # also every validation error
         return None
-    return [msgspec.structs.asdict(record) for record in request.records]
+    return msgspec.to_builtins(request.records)  # type: ignore[no-any-return]
