@@ -65,9 +65,10 @@ PREDICTION = insert("predictions", PREDICTION_COLUMNS)
 FEEDBACK = insert("feedback", FEEDBACK_COLUMNS)
 
 _LOGGED_NAMES = [*([ID] if ID else []), *FEATURE_COLUMNS]
+Values = Callable[[dict[str, Any]], tuple[Any, ...]]
 
 
-def _getter(names: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+def _getter(names: list[str]) -> Values:
     """The values of these keys as a tuple, in one call (itemgetter gives a bare value for one name)."""
     if len(names) == 1:
         return lambda record: (record[names[0]],)
@@ -75,6 +76,12 @@ def _getter(names: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
 
 
 _logged_values = _getter(_LOGGED_NAMES)
+
+
+def _values_or_null(record: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(map(record.get, _LOGGED_NAMES))
+
+
 Models = Sequence[tuple[str, str]]  # (model version, role) per record
 
 
@@ -90,16 +97,16 @@ def prediction_rows(
 
     A validated record has every field, read in one call; a record missing some is read field by field.
     """
-    answers = enumerate(zip(records, probabilities, labels, models, strict=True))
-    try:
+
+    def rows(values: Values) -> list[tuple[Any, ...]]:
         return [
-            (request_id, i, served_at, version, role, probability, label, *_logged_values(record))
-            for i, (record, probability, label, (version, role)) in answers
-        ]
-    except KeyError:
-        return [
-            (request_id, i, served_at, version, role, probability, label, *map(record.get, _LOGGED_NAMES))
+            (request_id, i, served_at, version, role, probability, label, *values(record))
             for i, (record, probability, label, (version, role)) in enumerate(
                 zip(records, probabilities, labels, models, strict=True)
             )
         ]
+
+    try:
+        return rows(_logged_values)
+    except KeyError:
+        return rows(_values_or_null)
