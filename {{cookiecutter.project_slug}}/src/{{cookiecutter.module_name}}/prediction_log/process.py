@@ -34,7 +34,8 @@ STOP_SECONDS = 5.0  # how long the child may take to finish its last write once 
 
 def send(stream: IO[bytes], message: Any) -> None:
     payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(HEADER.pack(len(payload)) + payload)
+    stream.write(HEADER.pack(len(payload)))
+    stream.write(payload)  # not concatenated: a batch's pickle is not copied once more
     stream.flush()
 
 
