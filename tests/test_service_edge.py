@@ -300,7 +300,8 @@ def test_a_head_or_body_that_trickles_in_is_cut_off_at_the_deadline(
         for case, send in cases.items():
             reply, seconds = raw_request(service.port, send)
             assert reply.startswith(b"HTTP/1.1 408 "), (case, reply[:200])
-            assert DEADLINE <= seconds < DEADLINE + 3, (case, seconds)
+            # the event loop's clock is read once per iteration, in milliseconds: it may fire a little early
+            assert DEADLINE - 0.05 <= seconds < DEADLINE + 3, (case, seconds)
     assert_bounded(watch, "a header, a body and a silent connection trickling past the 2 s deadlines")
 
 
