@@ -8,6 +8,7 @@ whatever it refuses, pydantic decides, so the answers (and every 422) stay those
 from __future__ import annotations
 
 import json
+import pickle
 from collections.abc import Iterator
 from typing import Any
 
@@ -94,6 +95,15 @@ def test_a_valid_batch_takes_the_fast_path_and_reads_as_pydantic_reads_it() -> N
     fast = decode_records(body, MAX_ROWS)
     assert fast is not None
     assert fast == pydantic_records(body) == read_predict_request(body, MAX_ROWS)
+
+
+def test_accepted_records_pickle_as_their_body_and_unpickle_to_the_same_records() -> None:
+    body = json.dumps({"records": records(RECORD_COLUMNS, MAX_ROWS, seed=7)}).encode()
+    fast = decode_records(body, MAX_ROWS)
+    assert fast is not None
+    pickled = pickle.dumps(fast, protocol=pickle.HIGHEST_PROTOCOL)
+    assert len(pickled) < len(body) + 500  # the body and a reference to the decoder, not a dict per record
+    assert pickle.loads(pickled) == fast == pydantic_records(body)
 
 
 def test_a_body_the_fast_path_refuses_gets_pydantics_answer() -> None:
