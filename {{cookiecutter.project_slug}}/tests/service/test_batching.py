@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from typing import Any
 
@@ -66,12 +67,32 @@ def test_batches_respect_the_row_limit() -> None:
     assert max(scorer.calls) <= 4
 
 
-def test_a_model_failure_reaches_every_request_of_the_batch() -> None:
+def test_small_batches_are_scored_on_the_event_loop_and_larger_ones_in_the_scoring_thread() -> None:
+    threads: list[tuple[int, str]] = []
+
+    def where(records: list[dict[str, Any]]) -> np.ndarray:
+        threads.append((len(records), threading.current_thread().name))
+        return np.arange(len(records), dtype=float)
+
+    async def main() -> list[np.ndarray]:
+        batcher = MicroBatcher(where, inline_rows=2)
+        results = [await batcher.score([{"x": 1}, {"x": 2}]), await batcher.score([{"x": 1}] * 3)]
+        batcher.close()
+        return results
+
+    assert [result.tolist() for result in asyncio.run(main())] == [[0, 1], [0, 1, 2]]
+    assert threads[0] == (2, threading.current_thread().name)
+    assert threads[1][0] == 3
+    assert threads[1][1].startswith("scoring")
+
+
+@pytest.mark.parametrize("inline_rows", [0, 16], ids=["scoring thread", "event loop"])
+def test_a_model_failure_reaches_every_request_of_the_batch(inline_rows: int) -> None:
     def broken(records: list[dict[str, Any]]) -> np.ndarray:
         raise ValueError("model failed")
 
     async def main() -> list[Any]:
-        batcher = MicroBatcher(broken)
+        batcher = MicroBatcher(broken, inline_rows=inline_rows)
         results = await asyncio.gather(*(batcher.score([{"x": 1}]) for _ in range(3)), return_exceptions=True)
         batcher.close()
         return results

@@ -25,6 +25,7 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 PRIMARY = "primary"
+INLINE_ROWS = 16  # a compiled model scores this many rows on the event loop faster than a thread handoff
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,10 @@ class Service:
         model = load_served_model(uri)
         self.models[role] = model
         self.batchers[role] = MicroBatcher(
-            model.score, self.settings.batch_max_rows, on_batch=self.metrics.batch_rows.labels(role).observe
+            model.score,
+            self.settings.batch_max_rows,
+            on_batch=self.metrics.batch_rows.labels(role).observe,
+            inline_rows=INLINE_ROWS if model.compiled is not None else 0,
         )
         self.metrics.model_info.labels(model.version, role).set(1)
         log.info("%s model %s loaded from %s", role, model.version, uri)
