@@ -78,7 +78,10 @@ class PredictionLog:
         self._last_drop_report = 0.0
         self._lost_at_close = 0
         self.store = open_store(target)  # a file that cannot be created or a malformed URL stops the service
-        self._process = WriterProcess(target)  # writes; the store above answers feedback's reads
+        # it is created and migrated now; the writer process writes it, so this process keeps no write
+        # connection: feedback's reads open their own
+        self.store.close()
+        self._process = WriterProcess(target)
         self._writer = threading.Thread(target=self._run, name="prediction-log", daemon=True)
         self._writer.start()
 
