@@ -124,7 +124,12 @@ def failed(result: dict) -> bool:
 
 def median_of(runs: int, measure_once: Callable[[], dict]) -> dict:
     """The run with the median throughput (a shared machine is noisy), with every run's throughput beside it."""
-    results = sorted((measure_once() for _ in range(runs)), key=lambda result: result["rps"])
+    return median_result([measure_once() for _ in range(runs)])
+
+
+def median_result(runs: list[dict]) -> dict:
+    """Of wrk runs of one operating point, the one with the median throughput, every run's throughput beside it."""
+    results = sorted(runs, key=lambda result: result["rps"])
     median = dict(results[len(results) // 2])
     median["runs_rps"] = [round(result["rps"], 1) for result in results]
     median["rps"] = round(median["rps"], 1)

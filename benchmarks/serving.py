@@ -4,9 +4,9 @@ One level-2 scikit-learn project, set up as a user does; the same registered mod
 server (MLServer gets the same fitted pipeline saved with joblib), the same 1,000 holdout records in
 each server's own request format, and a check that every server answers the same probabilities.
 Each server is loaded by wrk with one record per request at a sweep of connection counts and
-with 1,000-record batches; every point is the median of 3 runs; each tool is reported at its
-best configuration and concurrency (the highest throughput without errors; within 5 % of it,
-the fewest connections) and at 1, 16 and 64 connections. Also: the cost of one scoring call of
+with 1,000-record batches; every point is the median of 3 runs, in 3 rounds of every server in
+turn; each tool is reported at its best configuration and concurrency (the highest throughput
+without errors; within 5 % of it, the fewest connections) and at 1, 16 and 64 connections. Also: the cost of one scoring call of
 the fitted pipeline against the service's compiled path.
 
 Run: python benchmarks/serving.py (BENCH_QUICK=1: 3 s runs and a shorter sweep; BENCH_SECONDS=n
@@ -27,7 +27,7 @@ import competitors
 import pandas as pd
 import yaml
 from common import QUICK, TEMPLATE, Run, package_versions, print_tables, project_env, trained_project
-from load import ensure_wrk, failed, median_of, start, stop, wrk, wrk_version
+from load import ensure_wrk, failed, median_result, start, stop, wrk, wrk_version
 
 MODULE = "bench_serve"
 RAW = TEMPLATE / "build" / "bench" / "serving-raw.json"
@@ -98,7 +98,7 @@ def best(points: dict[str, dict]) -> str | None:
 
 
 def measure_server(server: competitors.Server, root: Path, reference: list[float]) -> dict:
-    """Start, check its answers against the pipeline's, sweep single records and batches, stop."""
+    """Start, check its answers against the pipeline's, sweep single records and batches once, stop."""
     log = root / f"{server.tool}-{re.sub(r'[^a-z0-9]+', '-', server.variant)}.log"
     process = start(server.command, server.cwd, server.health_url, server.env, log)
     try:
@@ -112,17 +112,35 @@ def measure_server(server: competitors.Server, root: Path, reference: list[float
             limit = TOLERANCE if server.tool == "ours" else 0.0
             assert entry["max_abs_diff"] <= limit, f"{server.tool} is {entry['max_abs_diff']:.2e} off the pipeline"
         wrk(server.url, server.bodies["single"], 2, 16)  # warm-up
-        entry["single"] = {
-            str(c): median_of(RUNS, lambda c=c: wrk(server.url, server.bodies["single"], SECONDS, c)) for c in SWEEP
-        }
+        entry["single"] = {str(c): wrk(server.url, server.bodies["single"], SECONDS, c) for c in SWEEP}
         if "batch" in server.bodies:
-            entry["batch"] = {
-                str(c): median_of(RUNS, lambda c=c: wrk(server.url, server.bodies["batch"], SECONDS, c))
-                for c in BATCH_SWEEP
-            }
+            entry["batch"] = {str(c): wrk(server.url, server.bodies["batch"], SECONDS, c) for c in BATCH_SWEEP}
         return entry
     finally:
         stop(process)
+
+
+def measure_rounds(servers: list[competitors.Server], root: Path, reference: list[float]) -> dict[str, list[dict]]:
+    """Every server swept once per round, RUNS rounds; each operating point the median of its rounds.
+
+    Rounds rather than runs back to back: a slow spell of a shared machine then falls on every
+    server alike, not on one of them, and the ratios between them hold.
+    """
+    rounds: list[list[dict]] = []
+    for number in range(RUNS):
+        rounds.append([])
+        for server in servers:
+            print(f"round {number + 1}/{RUNS}: measuring {server.tool} ({server.variant})", flush=True)
+            rounds[-1].append(measure_server(server, root, reference))
+            RAW.write_text(json.dumps({"rounds": rounds}))  # what is measured so far, if a later step fails
+    tools: dict[str, list[dict]] = {}
+    for server, sweeps in zip(servers, zip(*rounds, strict=True), strict=True):
+        entry = {key: value for key, value in sweeps[0].items() if key not in ("single", "batch")}
+        for kind in ("single", "batch"):
+            if kind in sweeps[0]:
+                entry[kind] = {c: median_result([sweep[kind][c] for sweep in sweeps]) for c in sweeps[0][kind]}
+        tools.setdefault(server.tool, []).append(entry)
+    return tools
 
 
 def over(ours: dict, other: dict) -> float | None:
@@ -229,14 +247,8 @@ def main() -> None:
             competitors.bare(root, project, 8703, 1, bodies["ours"]),
             competitors.bare(root, project, 8704, 2, bodies["ours"]),
         ]
-        tools: dict[str, list[dict]] = {}
         RAW.parent.mkdir(parents=True, exist_ok=True)
-        for server in servers:
-            print(f"measuring {server.tool} ({server.variant})", flush=True)
-            tools.setdefault(server.tool, []).append(measure_server(server, root, probed["reference"]))
-            RAW.write_text(
-                json.dumps({"tools": tools, "probe": probed})
-            )  # what is measured so far, if a later step fails
+        tools = measure_rounds(servers, root, probed["reference"])
         versions = package_versions(project, "scikit-learn", "mlflow", "fastapi", "uvicorn", "pydantic")
         mlserver_versions = subprocess.run(
             [str(venv / "bin/python"), "-c", "import importlib.metadata as m; print(m.version('mlserver'))"],
@@ -258,6 +270,7 @@ def main() -> None:
     settings = {
         "seconds": SECONDS,
         "runs": RUNS,
+        "rounds": True,  # each run of a point in its own round of every server (measure_rounds)
         "sweep": list(SWEEP),
         "batch_sweep": list(BATCH_SWEEP),
         "reported": list(REPORTED),

@@ -3,8 +3,9 @@
 For a level-2 scikit-learn project and a level-2 PyTorch project, set up as a user does:
 
 - in process, one thread, the median cost of each step of /predict for 1,000 records: decoding and
-  validating the JSON (and, for comparison, pydantic's parse and validation), building the model's columns, the compiled feature transform, the estimator
-  and encoding the answer;
+  validating the JSON (and, for comparison, pydantic's parse and validation), building the model's
+  columns, the compiled feature transform, the estimator, encoding the answer and pickling the
+  prediction log's entry for its writer process;
 - the service itself (one process, the prediction log on) loaded by wrk with 1,000-record batches
   at 1 connection and single records at 16 connections, sampled by py-spy: the functions that held
   the interpreter (`--gil`), as a share of the samples, and the share of each thread.
@@ -34,7 +35,7 @@ BATCH_ROWS = 1000
 TOP = 12
 LOADS = {"batch": ("batch", 1), "single": ("single", 16)}  # body, connections
 STEPS = """
-import json, statistics, sys, time
+import json, pickle, statistics, sys, time
 from pathlib import Path
 from threadpoolctl import threadpool_limits
 from {module}.serving.compiled import columns_of
@@ -69,6 +70,9 @@ steps = {{
     "compiled features": lambda: served.compiled.features.transform(columns),
     "estimator": lambda: served.compiled.estimator.predict_proba(features),
     "encode the answer": lambda: encode_predictions(scored),
+    "pickle the log's entry for its writer process": lambda: pickle.dumps(
+        (records, probabilities.tolist(), scored.labels.tolist(), scored.models), pickle.HIGHEST_PROTOCOL
+    ),
     "for comparison: parse and validate with pydantic": lambda: REQUEST.validate_python(parse_json(body)),
 }}
 costs = {{name: median_ms(step) for name, step in steps.items()}}

@@ -322,8 +322,13 @@ def serving(report: Report) -> str:
         return f"{best}; {ratio(over['single_16'])} and {ratio(over['single_64'])} at 16 and 64 connections"
 
     text = (
-        f"One record per request; every figure is the median of {settings['runs']} runs of {settings['seconds']} s;"
-        f" each server swept over {', '.join(map(str, settings['sweep']))} connections and, where it has"
+        f"One record per request; every figure is the median of {settings['runs']} runs of {settings['seconds']} s"
+        + (
+            " (in rounds: each round starts every server in turn and sweeps it once);"
+            if settings.get("rounds")
+            else ";"
+        )
+        + f" each server swept over {', '.join(map(str, settings['sweep']))} connections and, where it has"
         " options, each configuration; best = the highest throughput without errors (within 5 % of it, the"
         " fewest connections). † = errors, timeouts or no answer within the run.\n\n"
         + table(header, rows, "llrrrrr")
