@@ -6,8 +6,8 @@ each server's own request format, and a check that every server answers the same
 Each server is loaded by wrk with one record per request at a sweep of connection counts and
 with 1,000-record batches; every point is the median of 3 runs, in 3 rounds of every server in
 turn; each tool is reported at its best configuration and concurrency (the highest throughput
-without errors; within 5 % of it, the fewest connections) and at 1, 16 and 64 connections. Also: the cost of one scoring call of
-the fitted pipeline against the service's compiled path.
+without errors; within 5 % of it, the fewest connections) and at 1, 16 and 64 connections. Also:
+the cost of one scoring call of the fitted pipeline against the service's compiled path.
 
 Run: python benchmarks/serving.py (BENCH_QUICK=1: 3 s runs and a shorter sweep; BENCH_SECONDS=n
 sets the run length). Writes benchmarks/results/serving.json.

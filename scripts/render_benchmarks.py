@@ -323,12 +323,8 @@ def serving(report: Report) -> str:
 
     text = (
         f"One record per request; every figure is the median of {settings['runs']} runs of {settings['seconds']} s"
-        + (
-            " (in rounds: each round starts every server in turn and sweeps it once);"
-            if settings.get("rounds")
-            else ";"
-        )
-        + f" each server swept over {', '.join(map(str, settings['sweep']))} connections and, where it has"
+        " (in rounds: each round starts every server in turn and sweeps it once);"
+        f" each server swept over {', '.join(map(str, settings['sweep']))} connections and, where it has"
         " options, each configuration; best = the highest throughput without errors (within 5 % of it, the"
         " fewest connections). † = errors, timeouts or no answer within the run.\n\n"
         + table(header, rows, "llrrrrr")
